@@ -1,0 +1,274 @@
+"""Time loop of the reduced PDE for (tau_plus, tau_minus).
+
+    d/dt tau_plus  = -d/dtheta(+V tau_plus)  + 2 G tau_plus
+    d/dt tau_minus = -d/dtheta(-V tau_minus) - 2 G tau_minus
+
+on [0, pi/2], starting from tau_plus = tau_minus = g / 2 (Hajjar and Chizat,
+2023). V vanishes at theta = 0 and pi/2 by symmetry, so the zero-flux walls of the
+scheme are exact. G and V are recomputed from the current state before each step
+(Lie splitting with lagged fields, first order in time).
+
+Time step: the smallest of the CFL step of each density, ``cfl`` over the
+stiffness bound of the fields (see ``ReducedModel.stiffness``) and the time left
+to the next save time, which is then hit exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+from tqdm.auto import tqdm
+
+from . import scheme as fv
+from .diagnostics import SCALARS, measure
+from .fields import ReducedModel
+from .kernel import phi_tilde
+from .mesh import HALF_PI, Mesh
+from .output import build_dataset
+from .problem import Problem
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_N_PHI = 96
+DEFAULT_SAVES = 100
+PREDICTOR_POINTS = 65
+
+
+@dataclass
+class _Record:
+    """Saved states and diagnostics, appended at each save time."""
+
+    times: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    tau_plus: list[np.ndarray] = field(default_factory=list)
+    tau_minus: list[np.ndarray] = field(default_factory=list)
+    predictor: list[np.ndarray] = field(default_factory=list)
+    G: list[np.ndarray] = field(default_factory=list)
+    V: list[np.ndarray] = field(default_factory=list)
+    scalars: dict[str, list[float]] = field(
+        default_factory=lambda: {name: [] for name in SCALARS}
+    )
+
+
+def default_save_times(t_end: float, saves: int = DEFAULT_SAVES) -> np.ndarray:
+    """Return 0 followed by ``saves - 1`` log-spaced times from t_end / 1e4 to t_end."""
+    if isinstance(saves, bool) or not isinstance(saves, int | np.integer) or saves < 2:
+        raise ValueError(f"saves={saves!r} is invalid: pass an integer >= 2")
+    return np.concatenate([[0.0], np.geomspace(t_end * 1e-4, t_end, int(saves) - 1)])
+
+
+def _check_save_times(save_times: np.ndarray, t_end: float) -> np.ndarray:
+    times = np.asarray(save_times, dtype=float).ravel()
+    if times.size == 0:
+        raise ValueError("save_times is empty: pass at least one time in [0, t_end]")
+    if not np.all(np.isfinite(times)) or times.min() < 0.0 or times.max() > t_end:
+        raise ValueError(
+            f"save_times must lie in [0, t_end={t_end}]: got values from "
+            f"{times.min():.6g} to {times.max():.6g}"
+        )
+    return np.unique(times)
+
+
+def initial_state(problem: Problem, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
+    """Return tau_plus = tau_minus = g / 2 as exact cell averages, per radian."""
+    half = 0.5 * mesh.cell_averages(problem.angle_cdf(mesh.edges))
+    return half.copy(), half.copy()
+
+
+def _check_run_options(t_end: float, cfl: float, scheme: str) -> None:
+    if isinstance(t_end, bool) or not isinstance(t_end, int | float | np.number):
+        raise TypeError(f"t_end={t_end!r} is invalid: pass a number > 0")
+    if not np.isfinite(t_end) or t_end <= 0.0:
+        raise ValueError(f"t_end={t_end} is invalid: pass a finite time > 0")
+    if not np.isfinite(cfl) or not (0.0 < cfl <= 1.0):
+        raise ValueError(f"cfl={cfl} is invalid: pass a Courant number in (0, 1]")
+    if scheme not in fv.SCHEMES:
+        raise ValueError(
+            f"scheme={scheme!r} is unknown: choose one of {', '.join(fv.SCHEMES)}"
+        )
+
+
+class _Run:
+    """State of one run between save times."""
+
+    def __init__(self, model: ReducedModel, cfl: float, store_fields: bool) -> None:
+        self.model = model
+        self.cfl = cfl
+        self.store_fields = store_fields
+        self.record = _Record()
+        grid = np.linspace(0.0, HALF_PI, PREDICTOR_POINTS)
+        self.phi_grid = grid
+        self.predictor_table = phi_tilde(
+            model.mesh.centres[:, None], grid[None, :], model.problem.d_H, model.problem.d_perp
+        )
+
+    def save(self, t: float, steps: int, tau_plus: np.ndarray, tau_minus: np.ndarray, fields) -> None:
+        record = self.record
+        record.times.append(t)
+        record.steps.append(steps)
+        record.tau_plus.append(tau_plus.copy())
+        record.tau_minus.append(tau_minus.copy())
+        signed_mass = (tau_plus - tau_minus) * self.model.widths
+        record.predictor.append(self.predictor_table.T @ signed_mass)
+        if self.store_fields:
+            record.G.append(fields.G.copy())
+            record.V.append(self.model.velocity_at_centres(fields))
+        for name, value in measure(self.model, tau_plus, tau_minus, fields).items():
+            record.scalars[name].append(value)
+
+    def time_step(self, tau_plus: np.ndarray, tau_minus: np.ndarray, V_faces: np.ndarray) -> float:
+        widths = self.model.widths
+        dt_plus = fv.max_stable_step(V_faces, widths, self.cfl)
+        dt_minus = fv.max_stable_step(-V_faces, widths, self.cfl)
+        stiffness = self.model.stiffness(tau_plus, tau_minus)
+        dt_stiff = self.cfl / stiffness if stiffness > 0.0 else np.inf
+        return min(dt_plus, dt_minus, dt_stiff)
+
+
+def solve(
+    problem: Problem,
+    t_end: float,
+    cells: int = 512,
+    *,
+    mesh: Mesh | None = None,
+    cfl: float = 0.9,
+    scheme: str = "upwind",
+    n_phi: int = DEFAULT_N_PHI,
+    save_times: np.ndarray | None = None,
+    saves: int = DEFAULT_SAVES,
+    store_fields: bool = True,
+    max_steps: int | None = None,
+    progress: bool | None = False,
+) -> xr.Dataset:
+    """Solve the reduced PDE from tau_plus = tau_minus = g / 2 up to t_end.
+
+    Parameters
+    ----------
+    problem : Problem
+        Dimensions d and d_H.
+    t_end : float
+        Final time, in the time of the mean-field gradient flow, > 0.
+    cells : int
+        Number of uniform cells of [0, pi/2], >= 2; ignored when ``mesh`` is given.
+    mesh : Mesh, optional
+        A mesh of [0, pi/2] to use instead of the uniform one.
+    cfl : float
+        Courant number in (0, 1]; it also scales the stiffness limit of the step.
+    scheme : str
+        Flux scheme, ``"upwind"``.
+    n_phi : int
+        Nodes of the Gauss–Jacobi rule of the angle law g.
+    save_times : ndarray, optional
+        Times in [0, t_end] at which to save; default ``default_save_times``.
+    saves : int
+        Number of default save times when ``save_times`` is not given.
+    store_fields : bool
+        Save G and V at the cell centres.
+    max_steps : int, optional
+        Stop after this many steps; the stop reason says so.
+    progress : bool or None
+        Show a tqdm progress bar; None shows it only on a terminal.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``time``, ``theta`` (cell centres, radians), ``phi`` (predictor
+        grid, radians) and ``face``. Variables ``tau_plus``, ``tau_minus``
+        (densities per radian), the scalars of ``pdeflow.diagnostics.SCALARS``,
+        ``predictor``, ``steps`` and optionally ``G``, ``V``. The attribute
+        ``stop_reason`` is ``"completed"`` unless the run stopped early.
+    """
+    _check_run_options(t_end, cfl, scheme)
+    t_end = float(t_end)
+    mesh = Mesh.uniform(cells) if mesh is None else mesh
+    times = _check_save_times(
+        default_save_times(t_end, saves) if save_times is None else save_times, t_end
+    )
+
+    model = ReducedModel(problem, mesh, n_phi)
+    logger.info(
+        "kernel tables for %d cells x %d phi nodes built in %.3f s",
+        mesh.cells, n_phi, model.tables.build_seconds,
+    )
+    run = _Run(model, cfl, store_fields)
+    tau_plus, tau_minus = initial_state(problem, mesh)
+
+    wall_start = time.perf_counter()
+    stop_reason, t, steps = _time_loop(run, tau_plus, tau_minus, times, max_steps, progress)
+    wall_seconds = time.perf_counter() - wall_start
+    logger.info("run stopped at t=%.6g after %d steps (%s)", t, steps, stop_reason)
+
+    meta = {
+        "t_end": t_end,
+        "cfl": cfl,
+        "scheme": scheme,
+        "splitting": "lie",
+        "n_phi": int(n_phi),
+        "steps": steps,
+        "wall_seconds": wall_seconds,
+        "kernel_build_seconds": model.tables.build_seconds,
+        "stop_reason": stop_reason,
+    }
+    return build_dataset(run.record, problem, mesh, run.phi_grid, meta)
+
+
+def _time_loop(
+    run: _Run,
+    tau_plus: np.ndarray,
+    tau_minus: np.ndarray,
+    times: np.ndarray,
+    max_steps: int | None,
+    progress: bool | None,
+) -> tuple[str, float, int]:
+    """Advance to each save time in turn; return (stop reason, time, steps)."""
+    model = run.model
+    widths = model.widths
+    t, steps, index = 0.0, 0, 0
+    bar = tqdm(total=float(times[-1]), disable=None if progress is None else not progress,
+               unit="t", desc="pdeflow", leave=False)
+    try:
+        while True:
+            fields = model.fields(tau_plus, tau_minus)
+            if index < times.size and t >= times[index]:
+                run.save(t, steps, tau_plus, tau_minus, fields)
+                index += 1
+                continue
+            if index == times.size:
+                return "completed", t, steps
+            if max_steps is not None and steps >= max_steps:
+                return f"max_steps={max_steps} reached at t={t:.6g}", t, steps
+
+            dt = run.time_step(tau_plus, tau_minus, fields.V_faces)
+            t_next = times[index]
+            hits_save = dt >= t_next - t
+            dt = t_next - t if hits_save else dt
+
+            new_plus = fv.step(tau_plus, fields.V_faces, 2.0 * fields.G, widths, dt)
+            new_minus = fv.step(tau_minus, -fields.V_faces, -2.0 * fields.G, widths, dt)
+            fault = _find_fault(new_plus, new_minus)
+            if fault:
+                return f"{fault} at step {steps + 1}, t={t + dt:.6g}; last good state at t={t:.6g}", t, steps
+
+            tau_plus, tau_minus = new_plus, new_minus
+            steps += 1
+            bar.update((t_next if hits_save else t + dt) - t)
+            t = t_next if hits_save else t + dt
+    except KeyboardInterrupt:
+        logger.warning("interrupted at t=%.6g after %d steps; returning saved data", t, steps)
+        return f"interrupted at t={t:.6g}", t, steps
+    finally:
+        bar.close()
+
+
+def _find_fault(tau_plus: np.ndarray, tau_minus: np.ndarray) -> str:
+    """Name the first numerical fault of a new state, or return an empty string."""
+    for name, density in (("tau_plus", tau_plus), ("tau_minus", tau_minus)):
+        if not np.all(np.isfinite(density)):
+            return f"non-finite value in {name}"
+        if density.min() < 0.0:
+            return f"negative density {density.min():.3g} in {name}"
+    return ""
