@@ -17,7 +17,10 @@ SCALARS = {
     "mass_minus": ("mass of tau_minus", "1"),
     "mass_error_plus": ("|mass of tau_plus - alpha|", "1"),
     "loss": ("loss A = (1/2) int R^2 dg", "1"),
-    "dissipation": ("int (V^2 + 2 G^2) d(tau_plus + tau_minus), equal to -dA/dt", "1/time"),
+    "dissipation": (
+        "int (V^2 + 2 G^2) d(tau_plus + tau_minus), equal to -dA/dt",
+        "1/time",
+    ),
     "mean_theta_plus": ("mean angle of normalised tau_plus", "rad"),
     "mean_theta_minus": ("mean angle of normalised tau_minus", "rad"),
     "w2_plus": ("W2 distance of normalised tau_plus to delta_0", "rad"),
@@ -25,7 +28,9 @@ SCALARS = {
 }
 
 
-def _normalised_moment(weights_per_cell: np.ndarray, density: np.ndarray, mass: float) -> float:
+def _normalised_moment(
+    weights_per_cell: np.ndarray, density: np.ndarray, mass: float
+) -> float:
     if mass <= 0.0:
         return float("nan")
     return float(weights_per_cell @ density) / mass
@@ -62,7 +67,9 @@ def measure(
 
     first = mesh.first_moments()
     w2_plus_sq = _normalised_moment(mesh.second_moments(0.0), tau_plus, mass_plus)
-    w2_minus_sq = _normalised_moment(mesh.second_moments(HALF_PI), tau_minus, mass_minus)
+    w2_minus_sq = _normalised_moment(
+        mesh.second_moments(HALF_PI), tau_minus, mass_minus
+    )
 
     return {
         "mass_plus": mass_plus,

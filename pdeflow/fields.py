@@ -59,7 +59,11 @@ class ReducedModel:
     """
 
     def __init__(self, problem: Problem, mesh: Mesh, n_phi: int) -> None:
-        if isinstance(n_phi, bool) or not isinstance(n_phi, int | np.integer) or n_phi < 2:
+        if (
+            isinstance(n_phi, bool)
+            or not isinstance(n_phi, int | np.integer)
+            or n_phi < 2
+        ):
             raise ValueError(f"n_phi={n_phi!r} is invalid: pass an integer >= 2")
         self.problem = problem
         self.mesh = mesh
@@ -74,8 +78,12 @@ class ReducedModel:
 
         # Per-cell weights of the stiffness bound (see stiffness).
         weighted = self.phi_weights[None, :]
-        self._reaction_stiffness = 4.0 * np.sum(weighted * self.tables.centres**2, axis=1)
-        self._transport_stiffness = np.sum(weighted * self.tables.dtheta_centres**2, axis=1)
+        self._reaction_stiffness = 4.0 * np.sum(
+            weighted * self.tables.centres**2, axis=1
+        )
+        self._transport_stiffness = np.sum(
+            weighted * self.tables.dtheta_centres**2, axis=1
+        )
 
     def predictor(self, tau_plus: np.ndarray, tau_minus: np.ndarray) -> np.ndarray:
         """Return F at the phi nodes, shape (n_phi,), for densities per radian."""

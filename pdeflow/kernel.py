@@ -60,7 +60,9 @@ def positive_part_mean(k: int) -> float:
     float
         ``Gamma(k/2) / (2 sqrt(pi) Gamma((k+1)/2))``; 1/2 for ``k = 1``.
     """
-    return float(np.exp(gammaln(k / 2.0) - gammaln((k + 1) / 2.0)) / (2 * np.sqrt(np.pi)))
+    return float(
+        np.exp(gammaln(k / 2.0) - gammaln((k + 1) / 2.0)) / (2 * np.sqrt(np.pi))
+    )
 
 
 def _psi_integral(
@@ -172,7 +174,9 @@ def _check_dimensions(d_H: int, d_perp: int) -> None:
 def _check_angles(theta: np.ndarray, phi: np.ndarray) -> None:
     for name, value in (("theta", theta), ("phi", phi)):
         if not np.all(np.isfinite(value)):
-            raise ValueError(f"{name} contains non-finite values: pass angles in [0, pi/2]")
+            raise ValueError(
+                f"{name} contains non-finite values: pass angles in [0, pi/2]"
+            )
         tol = 1e-12
         if value.size and (value.min() < -tol or value.max() > 0.5 * np.pi + tol):
             raise ValueError(

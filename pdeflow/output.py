@@ -23,7 +23,15 @@ from .problem import Problem
 if TYPE_CHECKING:
     from .solver import _Record
 
-REQUIRED_VARIABLES = ("tau_plus", "tau_minus", "mass_plus", "mass_minus", "loss", "w2_plus", "w2_minus")
+REQUIRED_VARIABLES = (
+    "tau_plus",
+    "tau_minus",
+    "mass_plus",
+    "mass_minus",
+    "loss",
+    "w2_plus",
+    "w2_minus",
+)
 
 
 def package_version() -> str:
@@ -41,33 +49,66 @@ def build_dataset(
     time_attrs = {"long_name": "time of the mean-field gradient flow", "units": "1"}
     coords = {
         "time": ("time", np.asarray(record.times, dtype=float), time_attrs),
-        "theta": ("theta", mesh.centres, {"long_name": "cell centre angle to H", "units": "rad"}),
+        "theta": (
+            "theta",
+            mesh.centres,
+            {"long_name": "cell centre angle to H", "units": "rad"},
+        ),
         "phi": ("phi", phi_grid, {"long_name": "input angle to H", "units": "rad"}),
     }
     density_attrs = {"units": "1/rad"}
     variables = {
-        "tau_plus": (("time", "theta"), np.array(record.tau_plus).reshape(-1, mesh.cells),
-                     {"long_name": "density of tau_plus (neurons with a > 0)", **density_attrs}),
-        "tau_minus": (("time", "theta"), np.array(record.tau_minus).reshape(-1, mesh.cells),
-                      {"long_name": "density of tau_minus (neurons with a < 0)", **density_attrs}),
-        "predictor": (("time", "phi"), np.array(record.predictor).reshape(-1, phi_grid.size),
-                      {"long_name": "predictor F(phi) on the unit sphere", "units": "1"}),
-        "steps": ("time", np.asarray(record.steps, dtype=np.int64),
-                  {"long_name": "time steps taken", "units": "1"}),
-        "theta_edges": ("face", mesh.edges, {"long_name": "cell faces", "units": "rad"}),
+        "tau_plus": (
+            ("time", "theta"),
+            np.array(record.tau_plus).reshape(-1, mesh.cells),
+            {"long_name": "density of tau_plus (neurons with a > 0)", **density_attrs},
+        ),
+        "tau_minus": (
+            ("time", "theta"),
+            np.array(record.tau_minus).reshape(-1, mesh.cells),
+            {"long_name": "density of tau_minus (neurons with a < 0)", **density_attrs},
+        ),
+        "predictor": (
+            ("time", "phi"),
+            np.array(record.predictor).reshape(-1, phi_grid.size),
+            {"long_name": "predictor F(phi) on the unit sphere", "units": "1"},
+        ),
+        "steps": (
+            "time",
+            np.asarray(record.steps, dtype=np.int64),
+            {"long_name": "time steps taken", "units": "1"},
+        ),
+        "theta_edges": (
+            "face",
+            mesh.edges,
+            {"long_name": "cell faces", "units": "rad"},
+        ),
     }
     for name, (long_name, units) in SCALARS.items():
-        variables[name] = ("time", np.asarray(record.scalars[name], dtype=float),
-                           {"long_name": long_name, "units": units})
+        variables[name] = (
+            "time",
+            np.asarray(record.scalars[name], dtype=float),
+            {"long_name": long_name, "units": units},
+        )
     if record.G:
-        variables["G"] = (("time", "theta"), np.array(record.G),
-                          {"long_name": "reaction field G at cell centres", "units": "1/time"})
-        variables["V"] = (("time", "theta"), np.array(record.V),
-                          {"long_name": "velocity V = dG/dtheta at cell centres", "units": "rad/time"})
+        variables["G"] = (
+            ("time", "theta"),
+            np.array(record.G),
+            {"long_name": "reaction field G at cell centres", "units": "1/time"},
+        )
+        variables["V"] = (
+            ("time", "theta"),
+            np.array(record.V),
+            {
+                "long_name": "velocity V = dG/dtheta at cell centres",
+                "units": "rad/time",
+            },
+        )
 
     attrs = {
         "title": "pdeflow run of the reduced mean-field PDE",
-        "source": "Hajjar and Chizat (2023), On the symmetries in the dynamics of wide two-layer neural networks",
+        "source": "Hajjar and Chizat (2023), On the symmetries in the dynamics "
+        "of wide two-layer neural networks",
         "d": problem.d,
         "d_H": problem.d_H,
         "d_perp": problem.d_perp,
@@ -99,7 +140,9 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
     """
     target = Path(path)
     check_writable(target)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
     os.close(handle)
     try:
         dataset.to_netcdf(temporary, engine="h5netcdf")
@@ -115,11 +158,18 @@ def check_writable(path: str | os.PathLike) -> None:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
-        raise OSError(f"output path {str(target)!r} is a folder: pass a file name such as run.nc")
+        raise OSError(
+            f"output path {str(target)!r} is a folder: pass a file name such as run.nc"
+        )
     if not folder.is_dir():
-        raise OSError(f"output folder {str(folder)!r} does not exist: create it or choose another path")
+        raise OSError(
+            f"output folder {str(folder)!r} does not exist: create it or choose "
+            "another path"
+        )
     if not os.access(folder, os.W_OK):
-        raise OSError(f"output folder {str(folder)!r} is not writable: choose another path")
+        raise OSError(
+            f"output folder {str(folder)!r} is not writable: choose another path"
+        )
 
 
 def open_run(path: str | os.PathLike) -> xr.Dataset:
@@ -133,17 +183,22 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
     """
     source = Path(path)
     if not source.is_file():
-        raise OSError(f"run file {str(source)!r} not found: pass the path of a pdeflow NetCDF file")
+        raise OSError(
+            f"run file {str(source)!r} not found: pass the path of a pdeflow "
+            "NetCDF file"
+        )
     try:
         dataset = xr.open_dataset(source, engine="h5netcdf").load()
     except Exception as error:  # h5py and xarray raise several types for bad files
         raise OSError(
-            f"run file {str(source)!r} could not be read as NetCDF ({type(error).__name__}): "
+            f"run file {str(source)!r} could not be read as NetCDF "
+            f"({type(error).__name__}): "
             "pass a file written by 'pdeflow solve --out'"
         ) from error
     missing = [name for name in REQUIRED_VARIABLES if name not in dataset]
     if missing or "theta" not in dataset.dims or "time" not in dataset.dims:
         raise OSError(
-            f"run file {str(source)!r} is not a pdeflow run: missing {', '.join(missing) or 'dimensions time/theta'}"
+            f"run file {str(source)!r} is not a pdeflow run: missing "
+            f"{', '.join(missing) or 'dimensions time/theta'}"
         )
     return dataset

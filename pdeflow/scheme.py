@@ -58,7 +58,9 @@ def upwind_flux(density: np.ndarray, velocity: np.ndarray) -> np.ndarray:
     """
     flux = np.zeros_like(velocity)
     inner = velocity[1:-1]
-    flux[1:-1] = np.maximum(inner, 0.0) * density[:-1] + np.minimum(inner, 0.0) * density[1:]
+    flux[1:-1] = (
+        np.maximum(inner, 0.0) * density[:-1] + np.minimum(inner, 0.0) * density[1:]
+    )
     return flux
 
 
@@ -67,16 +69,22 @@ def _check_step_input(
 ) -> None:
     cells = density.size
     if density.ndim != 1 or cells < 2:
-        raise ValueError(f"density has shape {density.shape}: pass a 1-D array of >= 2 cells")
+        raise ValueError(
+            f"density has shape {density.shape}: pass a 1-D array of >= 2 cells"
+        )
     if edges.shape != (cells + 1,):
-        raise ValueError(f"edges has shape {edges.shape}: pass cells + 1 = {cells + 1} faces")
+        raise ValueError(
+            f"edges has shape {edges.shape}: pass cells + 1 = {cells + 1} faces"
+        )
     if velocity.shape != (cells + 1,):
         raise ValueError(
             f"velocity has shape {velocity.shape}: pass one value per face, "
             f"cells + 1 = {cells + 1}"
         )
     if rate.shape != (cells,):
-        raise ValueError(f"rate has shape {rate.shape}: pass one value per cell, {cells}")
+        raise ValueError(
+            f"rate has shape {rate.shape}: pass one value per cell, {cells}"
+        )
     if np.any(np.diff(edges) <= 0.0):
         raise ValueError("edges are not strictly increasing: sort the faces")
 
@@ -118,7 +126,9 @@ def advance(
     edges = np.asarray(edges, dtype=float)
     _check_step_input(density, velocity, rate, edges)
     if scheme not in SCHEMES:
-        raise ValueError(f"scheme={scheme!r} is unknown: choose one of {', '.join(SCHEMES)}")
+        raise ValueError(
+            f"scheme={scheme!r} is unknown: choose one of {', '.join(SCHEMES)}"
+        )
     if not np.isfinite(dt) or dt < 0.0:
         raise ValueError(f"dt={dt} is invalid: pass a finite step >= 0")
 

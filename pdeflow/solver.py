@@ -95,18 +95,26 @@ def _check_run_options(t_end: float, cfl: float, scheme: str) -> None:
 class _Run:
     """State of one run between save times."""
 
-    def __init__(self, model: ReducedModel, cfl: float, store_fields: bool) -> None:
+    def __init__(
+        self, model: ReducedModel, cfl: float, dt_max: float, store_fields: bool
+    ) -> None:
         self.model = model
         self.cfl = cfl
+        self.dt_max = dt_max
         self.store_fields = store_fields
         self.record = _Record()
         grid = np.linspace(0.0, HALF_PI, PREDICTOR_POINTS)
         self.phi_grid = grid
         self.predictor_table = phi_tilde(
-            model.mesh.centres[:, None], grid[None, :], model.problem.d_H, model.problem.d_perp
+            model.mesh.centres[:, None],
+            grid[None, :],
+            model.problem.d_H,
+            model.problem.d_perp,
         )
 
-    def save(self, t: float, steps: int, tau_plus: np.ndarray, tau_minus: np.ndarray, fields) -> None:
+    def save(
+        self, t: float, steps: int, tau_plus: np.ndarray, tau_minus: np.ndarray, fields
+    ) -> None:
         record = self.record
         record.times.append(t)
         record.steps.append(steps)
@@ -120,13 +128,15 @@ class _Run:
         for name, value in measure(self.model, tau_plus, tau_minus, fields).items():
             record.scalars[name].append(value)
 
-    def time_step(self, tau_plus: np.ndarray, tau_minus: np.ndarray, V_faces: np.ndarray) -> float:
+    def time_step(
+        self, tau_plus: np.ndarray, tau_minus: np.ndarray, V_faces: np.ndarray
+    ) -> float:
         widths = self.model.widths
         dt_plus = fv.max_stable_step(V_faces, widths, self.cfl)
         dt_minus = fv.max_stable_step(-V_faces, widths, self.cfl)
         stiffness = self.model.stiffness(tau_plus, tau_minus)
         dt_stiff = self.cfl / stiffness if stiffness > 0.0 else np.inf
-        return min(dt_plus, dt_minus, dt_stiff)
+        return min(dt_plus, dt_minus, dt_stiff, self.dt_max)
 
 
 def solve(
@@ -136,6 +146,7 @@ def solve(
     *,
     mesh: Mesh | None = None,
     cfl: float = 0.9,
+    dt_max: float = np.inf,
     scheme: str = "upwind",
     n_phi: int = DEFAULT_N_PHI,
     save_times: np.ndarray | None = None,
@@ -158,6 +169,8 @@ def solve(
         A mesh of [0, pi/2] to use instead of the uniform one.
     cfl : float
         Courant number in (0, 1]; it also scales the stiffness limit of the step.
+    dt_max : float
+        Upper bound of the time step, > 0; use it to refine time with the mesh.
     scheme : str
         Flux scheme, ``"upwind"``.
     n_phi : int
@@ -183,33 +196,40 @@ def solve(
         ``stop_reason`` is ``"completed"`` unless the run stopped early.
     """
     _check_run_options(t_end, cfl, scheme)
+    if not dt_max > 0.0:
+        raise ValueError(f"dt_max={dt_max} is invalid: pass a step bound > 0")
     t_end = float(t_end)
     mesh = Mesh.uniform(cells) if mesh is None else mesh
     times = _check_save_times(
         default_save_times(t_end, saves) if save_times is None else save_times, t_end
     )
 
+    wall_start = time.perf_counter()
     model = ReducedModel(problem, mesh, n_phi)
     logger.info(
         "kernel tables for %d cells x %d phi nodes built in %.3f s",
-        mesh.cells, n_phi, model.tables.build_seconds,
+        mesh.cells,
+        n_phi,
+        model.tables.build_seconds,
     )
-    run = _Run(model, cfl, store_fields)
+    run = _Run(model, cfl, dt_max, store_fields)
     tau_plus, tau_minus = initial_state(problem, mesh)
 
-    wall_start = time.perf_counter()
-    stop_reason, t, steps = _time_loop(run, tau_plus, tau_minus, times, max_steps, progress)
+    stop_reason, t, steps = _time_loop(
+        run, tau_plus, tau_minus, times, max_steps, progress
+    )
     wall_seconds = time.perf_counter() - wall_start
     logger.info("run stopped at t=%.6g after %d steps (%s)", t, steps, stop_reason)
 
     meta = {
         "t_end": t_end,
         "cfl": cfl,
+        "dt_max": dt_max,
         "scheme": scheme,
         "splitting": "lie",
         "n_phi": int(n_phi),
         "steps": steps,
-        "wall_seconds": wall_seconds,
+        "wall_seconds": wall_seconds,  # kernel tables included
         "kernel_build_seconds": model.tables.build_seconds,
         "stop_reason": stop_reason,
     }
@@ -228,8 +248,13 @@ def _time_loop(
     model = run.model
     widths = model.widths
     t, steps, index = 0.0, 0, 0
-    bar = tqdm(total=float(times[-1]), disable=None if progress is None else not progress,
-               unit="t", desc="pdeflow", leave=False)
+    bar = tqdm(
+        total=float(times[-1]),
+        disable=None if progress is None else not progress,
+        unit="t",
+        desc="pdeflow",
+        leave=False,
+    )
     try:
         while True:
             fields = model.fields(tau_plus, tau_minus)
@@ -251,14 +276,21 @@ def _time_loop(
             new_minus = fv.step(tau_minus, -fields.V_faces, -2.0 * fields.G, widths, dt)
             fault = _find_fault(new_plus, new_minus)
             if fault:
-                return f"{fault} at step {steps + 1}, t={t + dt:.6g}; last good state at t={t:.6g}", t, steps
+                return (
+                    f"{fault} at step {steps + 1}, t={t + dt:.6g}; "
+                    f"last good state at t={t:.6g}",
+                    t,
+                    steps,
+                )
 
             tau_plus, tau_minus = new_plus, new_minus
             steps += 1
             bar.update((t_next if hits_save else t + dt) - t)
             t = t_next if hits_save else t + dt
     except KeyboardInterrupt:
-        logger.warning("interrupted at t=%.6g after %d steps; returning saved data", t, steps)
+        logger.warning(
+            "interrupted at t=%.6g after %d steps; returning saved data", t, steps
+        )
         return f"interrupted at t={t:.6g}", t, steps
     finally:
         bar.close()

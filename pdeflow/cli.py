@@ -1,0 +1,303 @@
+"""Command line: ``pdeflow solve`` runs the PDE, ``pdeflow plot`` draws a run.
+
+User errors (bad values, unreadable or unwritable files) end with one line on
+stderr and exit code 2, with no traceback and no partial output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .output import check_writable, open_run, package_version, write_netcdf
+from .problem import Problem
+from .scheme import SCHEMES
+from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
+
+USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake in the command line input; its message names the value and the fix."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(USER_ERROR, f"pdeflow: error: {message}\n")
+
+
+def _integer(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an integer: pass a whole number >= {minimum}"
+            ) from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{value} is too small: pass a value >= {minimum}"
+            )
+        return value
+
+    return parse
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not finite: pass a finite number"
+        )
+    return value
+
+
+def _times(text: str) -> np.ndarray:
+    try:
+        return np.array([float(item) for item in text.split(",") if item.strip()])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of times, such as 0,1,10,100"
+        ) from None
+
+
+def _add_solve(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "solve",
+        help="solve the reduced PDE and write the run to NetCDF",
+        description="Solve the reduced mean-field PDE for tau_plus and tau_minus.",
+    )
+    parser.add_argument(
+        "--d", type=_integer(2), default=30, help="input dimension d (default 30)"
+    )
+    parser.add_argument(
+        "--d-H",
+        dest="d_H",
+        type=_integer(1),
+        default=5,
+        help="dimension d_H of the subspace H, 1 <= d_H < d (default 5)",
+    )
+    parser.add_argument(
+        "--t-end",
+        type=_number,
+        default=3000.0,
+        help="final time of the gradient flow (default 3000)",
+    )
+    parser.add_argument(
+        "--cells",
+        type=_integer(2),
+        default=1024,
+        help="number of uniform cells of [0, pi/2] (default 1024)",
+    )
+    parser.add_argument(
+        "--cfl",
+        type=_number,
+        default=0.9,
+        help="Courant number in (0, 1] (default 0.9)",
+    )
+    parser.add_argument(
+        "--scheme",
+        default="upwind",
+        help=f"flux scheme: {', '.join(SCHEMES)} (default upwind)",
+    )
+    parser.add_argument(
+        "--n-phi",
+        type=_integer(2),
+        default=DEFAULT_N_PHI,
+        help=f"Gauss–Jacobi nodes of the angle law (default {DEFAULT_N_PHI})",
+    )
+    saves = parser.add_mutually_exclusive_group()
+    saves.add_argument(
+        "--saves",
+        type=_integer(2),
+        default=DEFAULT_SAVES,
+        help=f"number of save times: 0, then log-spaced from t_end/1e4 "
+        f"(default {DEFAULT_SAVES})",
+    )
+    saves.add_argument(
+        "--save-times",
+        type=_times,
+        help="comma-separated save times, such as 0,10,100,1000",
+    )
+    parser.add_argument(
+        "--out", default="run.nc", help="NetCDF file to write (default run.nc)"
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="IMAGE",
+        help="also draw the run into this image, such as fig.png",
+    )
+    parser.set_defaults(handler=_run_solve)
+
+
+def _add_plot(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "plot",
+        help="draw the densities and the distances of a run",
+        description="Draw tau_plus and tau_minus at several times and the "
+        "distances to the limit.",
+    )
+    parser.add_argument("run", help="NetCDF file written by 'pdeflow solve'")
+    parser.add_argument(
+        "--out", help="image file (default: the run file with suffix .png)"
+    )
+    parser.add_argument(
+        "--snapshots",
+        type=_integer(1),
+        default=6,
+        help="times drawn per density panel (default 6)",
+    )
+    parser.set_defaults(handler=_run_plot)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``pdeflow`` command."""
+    parser = _Parser(prog="pdeflow", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--version", action="version", version=f"pdeflow {package_version()}"
+    )
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="store_true", help="log details of the run"
+    )
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="print errors only, no progress bar"
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    _add_solve(commands)
+    _add_plot(commands)
+    return parser
+
+
+def _image_path(text: str | None) -> Path | None:
+    if text is None:
+        return None
+    path = Path(text)
+    if path.suffix.lower() not in (".png", ".pdf", ".svg", ".jpg", ".jpeg"):
+        raise UserError(
+            f"image path {text!r} has no known suffix: use .png, .pdf or .svg"
+        )
+    check_writable(path)
+    return path
+
+
+def _run_solve(args: argparse.Namespace) -> int:
+    try:
+        problem = Problem(args.d, args.d_H)
+    except ValueError as error:
+        raise UserError(
+            str(error).replace("d_H=", "--d-H ").replace("d=", "--d ")
+        ) from None
+    if args.t_end <= 0.0:
+        raise UserError(f"--t-end {args.t_end:g} is invalid: pass a final time > 0")
+    if not 0.0 < args.cfl <= 1.0:
+        raise UserError(
+            f"--cfl {args.cfl:g} is invalid: pass a Courant number in (0, 1]"
+        )
+    if args.scheme not in SCHEMES:
+        raise UserError(
+            f"--scheme {args.scheme!r} is unknown: choose one of {', '.join(SCHEMES)}"
+        )
+    check_writable(Path(args.out))
+    image = _image_path(args.plot)
+
+    run = solve(
+        problem,
+        args.t_end,
+        args.cells,
+        cfl=args.cfl,
+        scheme=args.scheme,
+        n_phi=args.n_phi,
+        save_times=args.save_times,
+        saves=args.saves,
+        progress=None if not args.quiet else False,
+    )
+    write_netcdf(run, args.out)
+    if image is not None:
+        from .plotting import plot_run
+
+        plot_run(run, image)
+    if not args.quiet:
+        print(summary_table(run, args.out, image))
+    return 0 if run.attrs["stop_reason"] == "completed" else 1
+
+
+def summary_table(run, out: str | Path, image: Path | None = None) -> str:
+    """Format the end of a run as a table: masses against alpha, loss, steps, time."""
+    alpha = float(run.attrs["alpha"])
+    last = run.isel(time=-1)
+    rows = [
+        ("d, d_H", f"{run.attrs['d']}, {run.attrs['d_H']}"),
+        ("cells, scheme", f"{run.attrs['cells']}, {run.attrs['scheme']}"),
+        ("final time t", f"{float(last.time):.6g}"),
+        (
+            "mass of tau_plus",
+            f"{float(last.mass_plus):.6f} (alpha = {alpha:.6f}, "
+            f"diff {float(last.mass_plus) - alpha:+.2e})",
+        ),
+        ("mass of tau_minus", f"{float(last.mass_minus):.6f} (limit 0)"),
+        (
+            "loss A",
+            f"{float(last.loss):.3e} (initial {float(run.attrs['initial_loss']):.3e})",
+        ),
+        (
+            "W2 to limits (rad)",
+            f"{float(last.w2_plus):.3e} (tau_plus), "
+            f"{float(last.w2_minus):.3e} (tau_minus)",
+        ),
+        ("time steps", f"{run.attrs['steps']}"),
+        (
+            "wall time",
+            f"{run.attrs['wall_seconds']:.2f} s, of which kernel tables "
+            f"{run.attrs['kernel_build_seconds']:.2f} s",
+        ),
+        ("stop reason", str(run.attrs["stop_reason"])),
+        ("written", str(out) + (f", {image}" if image else "")),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _run_plot(args: argparse.Namespace) -> int:
+    run = open_run(args.run)
+    image = _image_path(args.out or str(Path(args.run).with_suffix(".png")))
+    from .plotting import plot_run
+
+    plot_run(run, image, snapshots=args.snapshots)
+    if not args.quiet:
+        print(f"wrote {image}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``pdeflow`` command; return its exit code."""
+    args = build_parser().parse_args(argv)
+    level = (
+        logging.DEBUG
+        if args.verbose
+        else logging.WARNING
+        if args.quiet
+        else logging.INFO
+    )
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except (UserError, ValueError, TypeError, OSError) as error:
+        print(f"pdeflow: error: {error}", file=sys.stderr)
+        return USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

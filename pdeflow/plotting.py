@@ -1,0 +1,122 @@
+"""Figures of a run: the two densities at several times and the distances to the limit.
+
+The layout follows the three panels of Figure 3 of Hajjar and Chizat (2023):
+tau_plus and tau_minus over theta at a few times, and on log-log axes against t
+the distance of each mass to its expected limit (alpha and 0) and the W2
+distances of the normalised measures to delta_0 and delta_(pi/2).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+PLUS_COLOUR = "tab:blue"
+MINUS_COLOUR = "tab:orange"
+
+
+def snapshot_indices(times: np.ndarray, count: int = 6) -> list[int]:
+    """Pick up to ``count`` saved times spread evenly in log t, with 0 and the last."""
+    positive = np.flatnonzero(times > 0.0)
+    picks = [0] if times.size else []
+    if positive.size:
+        targets = np.geomspace(times[positive[0]], times[-1], max(count - 1, 1))
+        picks += [
+            int(positive[np.argmin(np.abs(np.log(times[positive] / t)))])
+            for t in targets
+        ]
+    return sorted(set(picks))
+
+
+def _plot_densities(
+    axis: plt.Axes, run: xr.Dataset, name: str, indices: list[int]
+) -> None:
+    edges = run["theta_edges"].values
+    colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(indices)))
+    for colour, index in zip(colours, indices, strict=True):
+        density = run[name].values[index]
+        axis.stairs(
+            density, edges, color=colour, label=f"t = {run.time.values[index]:.3g}"
+        )
+    axis.set_yscale("log")
+    top = float(run[name].values[indices].max())
+    axis.set_ylim(max(top * 1e-8, 1e-12), top * 2.0)
+    axis.set_xlim(0.0, 0.5 * np.pi)
+    axis.set_xlabel("angle to H, theta (rad)")
+    axis.set_ylabel(f"density of {name} (1/rad)")
+    axis.legend(fontsize="small")
+
+
+def _plot_distances(axis: plt.Axes, run: xr.Dataset) -> None:
+    time = run.time.values
+    keep = time > 0.0
+    alpha = float(run.attrs["alpha"])
+    curves = [
+        (
+            np.abs(run.mass_plus.values - alpha),
+            PLUS_COLOUR,
+            "--",
+            "|mass of tau_plus - alpha|",
+        ),
+        (run.mass_minus.values, MINUS_COLOUR, "--", "mass of tau_minus"),
+        (
+            run.w2_plus.values,
+            PLUS_COLOUR,
+            "-",
+            "W2(normalised tau_plus, delta_0) (rad)",
+        ),
+        (
+            run.w2_minus.values,
+            MINUS_COLOUR,
+            "-",
+            "W2(normalised tau_minus, delta_pi/2) (rad)",
+        ),
+    ]
+    for values, colour, style, label in curves:
+        axis.loglog(
+            time[keep], values[keep], color=colour, linestyle=style, label=label
+        )
+    axis.set_xlabel("time t of the gradient flow")
+    axis.set_ylabel("distance to the expected limit (mass: 1, W2: rad)")
+    axis.legend(fontsize="small")
+    axis.grid(True, which="both", alpha=0.3)
+
+
+def plot_run(run: xr.Dataset, out: str | os.PathLike, snapshots: int = 6) -> Path:
+    """Draw the densities and the distance panel of a run and save them.
+
+    Parameters
+    ----------
+    run : xarray.Dataset
+        A run from :func:`pdeflow.solve` or :func:`pdeflow.open_run`.
+    out : str or path-like
+        Image file; the suffix picks the format (png, pdf, svg).
+    snapshots : int
+        Number of times drawn in the density panels.
+
+    Returns
+    -------
+    Path
+        The written image.
+    """
+    indices = snapshot_indices(run.time.values, snapshots)
+    figure, axes = plt.subplots(1, 3, figsize=(16, 4.8), layout="constrained")
+    _plot_densities(axes[0], run, "tau_plus", indices)
+    _plot_densities(axes[1], run, "tau_minus", indices)
+    _plot_distances(axes[2], run)
+    figure.suptitle(
+        f"d = {run.attrs['d']}, d_H = {run.attrs['d_H']}, "
+        f"{run.attrs.get('cells', run.sizes['theta'])} cells, "
+        f"{run.attrs.get('scheme', '')} (alpha = {float(run.attrs['alpha']):.4g})"
+    )
+    target = Path(out)
+    figure.savefig(target, dpi=120)
+    plt.close(figure)
+    return target

@@ -1,0 +1,138 @@
+"""The command line: an end-to-end run, plots, and one-line errors for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from pdeflow import open_run
+from pdeflow.cli import main
+
+
+def _pdeflow(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "pdeflow.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_solve_and_plot(tmp_path, capsys):
+    out = tmp_path / "run.nc"
+    code = main(
+        [
+            "solve",
+            "--d",
+            "6",
+            "--d-H",
+            "2",
+            "--t-end",
+            "2",
+            "--cells",
+            "32",
+            "--saves",
+            "4",
+            "--out",
+            str(out),
+            "--plot",
+            str(tmp_path / "a.png"),
+        ]
+    )
+    assert code == 0
+    table = capsys.readouterr().out
+    assert "mass of tau_plus" in table
+    assert "alpha = 3.141593" in table
+    run = open_run(out)
+    assert run.sizes["time"] == 4
+    assert (tmp_path / "a.png").stat().st_size > 10_000
+
+    assert main(["plot", str(out), "--out", str(tmp_path / "b.png")]) == 0
+    assert (tmp_path / "b.png").stat().st_size > 10_000
+
+
+def test_save_times_option(tmp_path):
+    out = tmp_path / "run.nc"
+    assert (
+        main(
+            [
+                "-q",
+                "solve",
+                "--d",
+                "6",
+                "--d-H",
+                "2",
+                "--t-end",
+                "3",
+                "--cells",
+                "16",
+                "--save-times",
+                "0,1,3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert list(open_run(out).time.values) == [0.0, 1.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--d", "5", "--d-H", "5"], "--d-H 5"),
+        (["--d", "30.5"], "'30.5' is not an integer"),
+        (["--t-end", "-3"], "--t-end -3"),
+        (["--cells", "1"], "pass a value >= 2"),
+        (["--cfl", "1.5"], "--cfl 1.5"),
+        (["--scheme", "weno"], "--scheme 'weno' is unknown"),
+        (["--out", "/nonexistent/dir/run.nc"], "does not exist"),
+        (["--save-times", "0,a"], "comma-separated"),
+        (["--plot", "fig.txt"], "no known suffix"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, args, needle):
+    if "--out" not in args:
+        args = [*args, "--out", "run.nc"]
+    # argparse keeps the last value of an option, so args override the defaults here.
+    result = _pdeflow("solve", "--t-end", "1", "--cells", "8", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("pdeflow: error:")
+    assert needle in lines[0]
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = _pdeflow(
+            "solve",
+            "--t-end",
+            "1",
+            "--cells",
+            "8",
+            "--out",
+            str(locked / "run.nc"),
+            cwd=tmp_path,
+        )
+    finally:
+        locked.chmod(0o700)
+    if result.returncode == 0:
+        pytest.skip("running as a user who can write to read-only folders")
+    assert result.returncode == 2
+    assert "not writable" in result.stderr
+
+
+def test_plot_rejects_foreign_file(tmp_path):
+    bad = tmp_path / "bad.nc"
+    bad.write_bytes(b"\x00" * 100)
+    result = _pdeflow("plot", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "could not be read as NetCDF" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,93 @@
+"""The run dataset contract, NetCDF round trips and atomic writes."""
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import pdeflow
+from pdeflow import Problem, open_run, solve, write_netcdf
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    return solve(Problem(6, 2), 2.0, 32, saves=5)
+
+
+def test_dataset_contract(small_run):
+    assert set(small_run.dims) >= {"time", "theta"}
+    for name in (
+        "tau_plus",
+        "tau_minus",
+        "mass_plus",
+        "mass_minus",
+        "loss",
+        "w2_plus",
+        "w2_minus",
+    ):
+        assert name in small_run, name
+    assert small_run.tau_plus.dims == ("time", "theta")
+    assert small_run.tau_plus.attrs["units"] == "1/rad"
+    assert small_run.theta.attrs["units"] == "rad"
+    for key in (
+        "d",
+        "d_H",
+        "alpha",
+        "scheme",
+        "mesh",
+        "cells",
+        "pdeflow_version",
+        "cfl",
+        "t_end",
+    ):
+        assert key in small_run.attrs, key
+    assert small_run.attrs["pdeflow_version"] == pdeflow.__version__
+
+
+def test_masses_match_densities(small_run):
+    widths = np.diff(small_run.theta_edges.values)
+    np.testing.assert_allclose(
+        small_run.tau_plus.values @ widths, small_run.mass_plus.values, rtol=1e-14
+    )
+
+
+def test_w2_is_a_distance_not_its_square(small_run):
+    # W2(tau, delta_0)^2 = int theta^2 dtau / mass, from the cell integrals of theta^2.
+    edges = small_run.theta_edges.values
+    theta_squared = np.diff(edges**3) / 3.0
+    density = small_run.tau_plus.values[-1]
+    expected = np.sqrt(theta_squared @ density / (density @ np.diff(edges)))
+    assert small_run.w2_plus.values[-1] == pytest.approx(expected, rel=1e-13)
+
+
+def test_netcdf_round_trip(small_run, tmp_path):
+    path = write_netcdf(small_run, tmp_path / "run.nc")
+    loaded = open_run(path)
+    xr.testing.assert_identical(loaded.drop_attrs(), small_run.drop_attrs())
+    assert loaded.attrs["d"] == 6
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_failed_write_leaves_no_file(small_run, tmp_path):
+    broken = small_run.copy()
+    broken.attrs["unstorable"] = {"a": 1}  # NetCDF attributes cannot hold a dict
+    with pytest.raises((TypeError, ValueError)):
+        write_netcdf(broken, tmp_path / "run.nc")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_open_run_rejects_foreign_files(tmp_path):
+    text = tmp_path / "notes.nc"
+    text.write_text("not a NetCDF file")
+    with pytest.raises(OSError, match="could not be read as NetCDF"):
+        open_run(text)
+    other = tmp_path / "other.nc"
+    xr.Dataset({"x": ("y", np.arange(3.0))}).to_netcdf(other, engine="h5netcdf")
+    with pytest.raises(OSError, match="is not a pdeflow run"):
+        open_run(other)
+    with pytest.raises(OSError, match="not found"):
+        open_run(tmp_path / "missing.nc")
+
+
+def test_write_rejects_missing_folder(small_run, tmp_path):
+    with pytest.raises(OSError, match="does not exist"):
+        write_netcdf(small_run, tmp_path / "no" / "run.nc")

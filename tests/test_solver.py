@@ -1,0 +1,140 @@
+"""The time loop: positivity, mass balance, loss decay, energy identity, convergence."""
+
+import numpy as np
+import pytest
+
+from pdeflow import Mesh, Problem, solve
+from pdeflow.fields import ReducedModel
+from pdeflow.scheme import advance
+
+PAPER = Problem(d=30, d_H=5)
+
+
+def _fitted_order(cells, errors):
+    return -np.polyfit(np.log(cells), np.log(errors), 1)[0]
+
+
+@pytest.fixture(scope="module")
+def dense_run():
+    """A run of the paper's problem through the fast phase, saved at 301 times."""
+    return solve(PAPER, 150.0, 128, save_times=np.linspace(0.0, 150.0, 301))
+
+
+def test_densities_stay_non_negative(dense_run):
+    assert float(dense_run.tau_plus.min()) >= 0.0
+    assert float(dense_run.tau_minus.min()) >= 0.0
+    assert dense_run.attrs["stop_reason"] == "completed"
+
+
+def test_loss_decreases_between_saves(dense_run):
+    # The energy identity makes the exact loss non-increasing; a step may raise
+    # it only by its truncation error, far below 1e-10 of the initial loss here.
+    increments = np.diff(dense_run.loss.values)
+    assert increments.max() <= 1e-10 * PAPER.initial_loss
+    assert dense_run.loss.values[-1] < 0.1 * PAPER.initial_loss
+
+
+def test_save_times_are_hit_exactly(dense_run):
+    np.testing.assert_array_equal(dense_run.time.values, np.linspace(0.0, 150.0, 301))
+
+
+def test_energy_identity_converges_at_first_order():
+    # dA/dt from two close saves against -(dissipation), with the time step
+    # refined with the mesh: the mismatch is O(h + dt), so it halves per level.
+    mismatches = []
+    cells_list = [32, 64, 128, 256]
+    for cells in cells_list:
+        h = 0.5 * np.pi / cells
+        run = solve(PAPER, 20.0, cells, dt_max=2 * h, save_times=[0.0, 19.9, 20.0])
+        rate = (run.loss.values[2] - run.loss.values[1]) / 0.1
+        dissipation = 0.5 * (run.dissipation.values[1] + run.dissipation.values[2])
+        mismatches.append(abs(rate + dissipation) / dissipation)
+    order = _fitted_order(cells_list, mismatches)
+    assert 0.8 <= order <= 1.3, (mismatches, order)
+    assert mismatches[-1] < 0.02
+
+
+def test_masses_converge_at_first_order():
+    # Space-time refinement with dt <= 10 h, against a 1024-cell reference.
+    def masses(cells):
+        h = 0.5 * np.pi / cells
+        run = solve(PAPER, 10.0, cells, dt_max=10 * h, save_times=[0.0, 10.0])
+        return np.array([run.mass_plus.values[-1], run.mass_minus.values[-1]])
+
+    reference = masses(1024)
+    cells_list = [32, 64, 128, 256]
+    errors = np.array([np.abs(masses(cells) - reference) for cells in cells_list])
+    for column in range(2):
+        order = _fitted_order(cells_list, errors[:, column])
+        assert 0.8 <= order <= 1.2, (errors[:, column], order)
+
+
+def test_solver_step_obeys_discrete_mass_balance():
+    # One solver step of length dt: the new masses must equal the transported
+    # masses times exp(+-2 G dt), cell by cell, to round-off.
+    problem = Problem(6, 2)
+    mesh = Mesh.uniform(64)
+    dt = 0.01
+    run = solve(problem, dt, mesh=mesh, save_times=[0.0, dt], n_phi=40)
+    assert run.steps.values[-1] == 1
+
+    model = ReducedModel(problem, mesh, 40)
+    tau_plus = run.tau_plus.values[0]
+    tau_minus = run.tau_minus.values[0]
+    fields = model.fields(tau_plus, tau_minus)
+    zero = np.zeros(mesh.cells)
+    moved_plus = advance(tau_plus, fields.V_faces, zero, mesh.edges, dt)
+    moved_minus = advance(tau_minus, -fields.V_faces, zero, mesh.edges, dt)
+    expected_plus = np.sum(np.exp(2 * fields.G * dt) * moved_plus * mesh.widths)
+    expected_minus = np.sum(np.exp(-2 * fields.G * dt) * moved_minus * mesh.widths)
+    assert run.mass_plus.values[-1] == pytest.approx(expected_plus, rel=1e-14)
+    assert run.mass_minus.values[-1] == pytest.approx(expected_minus, rel=1e-14)
+    # Transport alone conserves each mass.
+    assert moved_plus @ mesh.widths == pytest.approx(tau_plus @ mesh.widths, rel=1e-14)
+
+
+def test_limit_state_is_nearly_stationary():
+    # delta_0 is represented as the mass alpha in the first cell (centre h/2).
+    # The kernel is even in theta, so phi_tilde(h/2; phi) = cos(phi) E[r_+] + O(h^2):
+    # the residual, G and V of (alpha delta_0, 0) must vanish at second order.
+    residuals, rates = [], []
+    cells_list = [16, 32, 64, 128]
+    for cells in cells_list:
+        mesh = Mesh.uniform(cells)
+        model = ReducedModel(PAPER, mesh, 96)
+        tau_plus = np.zeros(cells)
+        tau_plus[0] = PAPER.alpha / mesh.widths[0]
+        fields = model.fields(tau_plus, np.zeros(cells))
+        residuals.append(np.max(np.abs(fields.G)))
+        rates.append(np.max(np.abs(fields.V_faces)))
+    assert _fitted_order(cells_list, residuals) == pytest.approx(2.0, abs=0.15)
+    assert _fitted_order(cells_list, rates) == pytest.approx(2.0, abs=0.15)
+    assert residuals[-1] < 1e-6
+
+
+def test_tau_plus_grows_toward_alpha_and_tau_minus_shrinks():
+    run = solve(PAPER, 80.0, 256, save_times=[0.0, 80.0])
+    assert run.mass_plus.values[-1] > 0.9 * PAPER.alpha
+    assert run.mass_minus.values[-1] < 0.15
+    assert run.w2_plus.values[-1] < run.w2_plus.values[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"t_end": -1.0}, ValueError, "t_end=-1.0"),
+        ({"t_end": float("nan")}, ValueError, "t_end=nan"),
+        ({"cells": 1}, ValueError, "cells=1"),
+        ({"cells": 10.5}, TypeError, "cells=10.5"),
+        ({"cfl": 1.5}, ValueError, "cfl=1.5"),
+        ({"scheme": "weno"}, ValueError, "scheme='weno'"),
+        ({"save_times": [0.0, 20.0]}, ValueError, "save_times must lie"),
+        ({"dt_max": 0.0}, ValueError, "dt_max=0.0"),
+        ({"n_phi": 1}, ValueError, "n_phi=1"),
+    ],
+)
+def test_solve_rejects_bad_input(kwargs, error, message):
+    arguments = {"t_end": 1.0, "cells": 16}
+    arguments.update(kwargs)
+    with pytest.raises(error, match=message):
+        solve(PAPER, **arguments)
