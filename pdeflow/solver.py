@@ -182,7 +182,7 @@ def solve(
     store_fields : bool
         Save G and V at the cell centres.
     max_steps : int, optional
-        Stop after this many steps; the stop reason says so.
+        Stop after this many steps and record that in the stop reason.
     progress : bool or None
         Show a tqdm progress bar; None shows it only on a terminal.
 

@@ -9,8 +9,8 @@ from pdeflow.kernel import build_tables, phi_tilde, phi_tilde_dtheta, positive_p
 
 HALF_PI = 0.5 * np.pi
 
-# (d_H, d_perp) pairs: the two-point laws (value 1), the d = 2 kink, the paper's
-# case and large dimensions up to d = 200.
+# (d_H, d_perp) pairs: the two-point laws (value 1), the d = 2 kink, d = 30 with
+# d_H = 5 (Figure 3 of Hajjar and Chizat, 2023) and dimensions up to d = 200.
 DIMENSIONS = [
     (1, 1),
     (1, 4),

@@ -16,7 +16,7 @@ def _fitted_order(cells, errors):
 
 @pytest.fixture(scope="module")
 def dense_run():
-    """A run of the paper's problem through the fast phase, saved at 301 times."""
+    """A run with d = 30, d_H = 5 through the fast phase, saved at 301 times."""
     return solve(PAPER, 150.0, 128, save_times=np.linspace(0.0, 150.0, 301))
 
 
@@ -51,22 +51,24 @@ def test_energy_identity_converges_at_first_order():
         mismatches.append(abs(rate + dissipation) / dissipation)
     order = _fitted_order(cells_list, mismatches)
     assert 0.8 <= order <= 1.3, (mismatches, order)
-    assert mismatches[-1] < 0.02
+    # Observed: 1.1e-3 at 32 cells down to 1.4e-4 at 256 cells.
+    assert mismatches[-1] < 3e-4
 
 
 def test_masses_converge_at_first_order():
-    # Space-time refinement with dt <= 10 h, against a 1024-cell reference.
+    # Space-time refinement with dt <= 10 h. The order comes from differences of
+    # successive levels, m(N) - m(2N), so no reference solution is needed.
     def masses(cells):
         h = 0.5 * np.pi / cells
         run = solve(PAPER, 10.0, cells, dt_max=10 * h, save_times=[0.0, 10.0])
         return np.array([run.mass_plus.values[-1], run.mass_minus.values[-1]])
 
-    reference = masses(1024)
-    cells_list = [32, 64, 128, 256]
-    errors = np.array([np.abs(masses(cells) - reference) for cells in cells_list])
+    cells_list = [32, 64, 128, 256, 512]
+    values = np.array([masses(cells) for cells in cells_list])
+    differences = np.abs(np.diff(values, axis=0))
     for column in range(2):
-        order = _fitted_order(cells_list, errors[:, column])
-        assert 0.8 <= order <= 1.2, (errors[:, column], order)
+        order = _fitted_order(cells_list[:-1], differences[:, column])
+        assert 0.8 <= order <= 1.2, (differences[:, column], order)
 
 
 def test_solver_step_obeys_discrete_mass_balance():
@@ -112,7 +114,7 @@ def test_limit_state_is_nearly_stationary():
     assert residuals[-1] < 1e-6
 
 
-def test_tau_plus_grows_toward_alpha_and_tau_minus_shrinks():
+def test_masses_move_toward_limits():
     run = solve(PAPER, 80.0, 256, save_times=[0.0, 80.0])
     assert run.mass_plus.values[-1] > 0.9 * PAPER.alpha
     assert run.mass_minus.values[-1] < 0.15
