@@ -14,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .limiters import LIMITERS
+from .mesh import Mesh
 from .output import check_writable, open_run, package_version, write_netcdf
 from .problem import Problem
-from .scheme import SCHEMES
+from .scheme import DEFAULT_LIMITER, SCHEMES
 from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
 
 USER_ERROR = 2
@@ -97,7 +99,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
         "--cells",
         type=_integer(2),
         default=1024,
-        help="number of uniform cells of [0, pi/2] (default 1024)",
+        help="number of cells of [0, pi/2] (default 1024)",
     )
     parser.add_argument(
         "--cfl",
@@ -107,8 +109,39 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--scheme",
+        choices=SCHEMES,
         default="upwind",
-        help=f"flux scheme: {', '.join(SCHEMES)} (default upwind)",
+        help="upwind (first order) or muscl (second order) (default upwind)",
+    )
+    parser.add_argument(
+        "--limiter",
+        choices=sorted(LIMITERS),
+        default=DEFAULT_LIMITER,
+        help=f"slope limiter of the muscl scheme (default {DEFAULT_LIMITER})",
+    )
+    parser.add_argument(
+        "--dt-max",
+        type=_number,
+        default=float("inf"),
+        help="upper bound of the time step (default: none)",
+    )
+    parser.add_argument(
+        "--mesh",
+        choices=("uniform", "graded"),
+        default="uniform",
+        help="uniform cells, or cells graded toward theta = 0 (default uniform)",
+    )
+    parser.add_argument(
+        "--grading",
+        type=_number,
+        default=2.0,
+        help="exponent of the graded mesh, >= 1: the first cell is about "
+        "cells^-grading of pi/2 wide (default 2)",
+    )
+    parser.add_argument(
+        "--grade-both-ends",
+        action="store_true",
+        help="grade the mesh toward pi/2 as well as toward 0",
     )
     parser.add_argument(
         "--n-phi",
@@ -193,6 +226,15 @@ def _image_path(text: str | None) -> Path | None:
     return path
 
 
+def _build_mesh(args: argparse.Namespace) -> Mesh:
+    if args.mesh == "uniform":
+        return Mesh.uniform(args.cells)
+    if args.grading < 1.0:
+        raise UserError(f"--grading {args.grading:g} is invalid: pass an exponent >= 1")
+    ends = "both" if args.grade_both_ends else "zero"
+    return Mesh.graded(args.cells, power=args.grading, ends=ends)
+
+
 def _run_solve(args: argparse.Namespace) -> int:
     try:
         problem = Problem(args.d, args.d_H)
@@ -206,19 +248,20 @@ def _run_solve(args: argparse.Namespace) -> int:
         raise UserError(
             f"--cfl {args.cfl:g} is invalid: pass a Courant number in (0, 1]"
         )
-    if args.scheme not in SCHEMES:
-        raise UserError(
-            f"--scheme {args.scheme!r} is unknown: choose one of {', '.join(SCHEMES)}"
-        )
+    if not args.dt_max > 0.0:
+        raise UserError(f"--dt-max {args.dt_max:g} is invalid: pass a step bound > 0")
+    mesh = _build_mesh(args)
     check_writable(Path(args.out))
     image = _image_path(args.plot)
 
     run = solve(
         problem,
         args.t_end,
-        args.cells,
+        mesh=mesh,
         cfl=args.cfl,
+        dt_max=args.dt_max,
         scheme=args.scheme,
+        limiter=args.limiter,
         n_phi=args.n_phi,
         save_times=args.save_times,
         saves=args.saves,
@@ -240,7 +283,10 @@ def summary_table(run, out: str | Path, image: Path | None = None) -> str:
     last = run.isel(time=-1)
     rows = [
         ("d, d_H", f"{run.attrs['d']}, {run.attrs['d_H']}"),
-        ("cells, scheme", f"{run.attrs['cells']}, {run.attrs['scheme']}"),
+        (
+            "mesh, scheme",
+            f"{run.attrs['cells']} cells {run.attrs['mesh']}, {run.attrs['scheme']}",
+        ),
         ("final time t", f"{float(last.time):.6g}"),
         (
             "mass of tau_plus",

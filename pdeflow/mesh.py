@@ -55,6 +55,36 @@ class Mesh:
             raise ValueError(f"cells={cells} is invalid: pass at least 2 cells")
         return cls(np.linspace(0.0, HALF_PI, int(cells) + 1), kind="uniform")
 
+    @classmethod
+    def graded(cls, cells: int, power: float = 2.0, ends: str = "zero") -> Mesh:
+        """Build a mesh of ``cells`` cells refined toward theta = 0 (or both ends).
+
+        Faces are ``(pi/2) x(s)`` at ``s = k / cells`` with ``x(s) = s^power`` for
+        ``ends="zero"`` and ``x(s) = s^power / (s^power + (1-s)^power)`` for
+        ``ends="both"``. The first cell is then about ``cells^-power`` of the
+        quarter turn wide instead of ``1 / cells``.
+
+        Parameters
+        ----------
+        cells : int
+            Number of cells, at least 2.
+        power : float
+            Grading exponent, >= 1; 1 with ``ends="zero"`` gives the uniform mesh.
+        ends : str
+            ``"zero"`` to refine toward theta = 0, ``"both"`` for 0 and pi/2.
+        """
+        uniform = cls.uniform(cells)
+        if not np.isfinite(power) or power < 1.0:
+            raise ValueError(f"power={power} is invalid: pass a grading exponent >= 1")
+        s = uniform.edges / HALF_PI
+        if ends == "zero":
+            x = s**power
+        elif ends == "both":
+            x = s**power / (s**power + (1.0 - s) ** power)
+        else:
+            raise ValueError(f"ends={ends!r} is unknown: choose 'zero' or 'both'")
+        return cls(HALF_PI * x, kind=f"graded(power={power:g}, ends={ends})")
+
     @property
     def cells(self) -> int:
         """Number of cells."""

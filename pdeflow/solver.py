@@ -5,12 +5,10 @@
 
 on [0, pi/2], starting from tau_plus = tau_minus = g / 2 (Hajjar and Chizat,
 2023). V vanishes at theta = 0 and pi/2 by symmetry, so the zero-flux walls of the
-scheme are exact. G and V are recomputed from the current state before each step
-(Lie splitting with lagged fields, first order in time).
-
-Time step: the smallest of the CFL step of each density, ``cfl`` over the
-stiffness bound of the fields (see ``ReducedModel.stiffness``) and the time left
-to the next save time, which is then hit exactly.
+scheme are exact. Each step comes from ``pdeflow.stepper.Stepper``; its size is
+the smallest of the CFL step of each density, ``cfl`` over the stiffness bound of
+the fields (see ``ReducedModel.stiffness``), ``dt_max`` and the time left to the
+next save time, which is then hit exactly.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from .kernel import phi_tilde
 from .mesh import HALF_PI, Mesh
 from .output import build_dataset
 from .problem import Problem
+from .stepper import Stepper
 
 logger = logging.getLogger(__name__)
 
@@ -79,28 +78,24 @@ def initial_state(problem: Problem, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]
     return half.copy(), half.copy()
 
 
-def _check_run_options(t_end: float, cfl: float, scheme: str) -> None:
+def _check_run_options(t_end: float, cfl: float, scheme: str, limiter: str) -> None:
     if isinstance(t_end, bool) or not isinstance(t_end, int | float | np.number):
         raise TypeError(f"t_end={t_end!r} is invalid: pass a number > 0")
     if not np.isfinite(t_end) or t_end <= 0.0:
         raise ValueError(f"t_end={t_end} is invalid: pass a finite time > 0")
     if not np.isfinite(cfl) or not (0.0 < cfl <= 1.0):
         raise ValueError(f"cfl={cfl} is invalid: pass a Courant number in (0, 1]")
-    if scheme not in fv.SCHEMES:
-        raise ValueError(
-            f"scheme={scheme!r} is unknown: choose one of {', '.join(fv.SCHEMES)}"
-        )
+    fv.check_scheme(scheme, limiter)
 
 
 class _Run:
     """State of one run between save times."""
 
     def __init__(
-        self, model: ReducedModel, cfl: float, dt_max: float, store_fields: bool
+        self, model: ReducedModel, stepper: Stepper, store_fields: bool
     ) -> None:
         self.model = model
-        self.cfl = cfl
-        self.dt_max = dt_max
+        self.stepper = stepper
         self.store_fields = store_fields
         self.record = _Record()
         grid = np.linspace(0.0, HALF_PI, PREDICTOR_POINTS)
@@ -128,16 +123,6 @@ class _Run:
         for name, value in measure(self.model, tau_plus, tau_minus, fields).items():
             record.scalars[name].append(value)
 
-    def time_step(
-        self, tau_plus: np.ndarray, tau_minus: np.ndarray, V_faces: np.ndarray
-    ) -> float:
-        widths = self.model.widths
-        dt_plus = fv.max_stable_step(V_faces, widths, self.cfl)
-        dt_minus = fv.max_stable_step(-V_faces, widths, self.cfl)
-        stiffness = self.model.stiffness(tau_plus, tau_minus)
-        dt_stiff = self.cfl / stiffness if stiffness > 0.0 else np.inf
-        return min(dt_plus, dt_minus, dt_stiff, self.dt_max)
-
 
 def solve(
     problem: Problem,
@@ -148,6 +133,7 @@ def solve(
     cfl: float = 0.9,
     dt_max: float = np.inf,
     scheme: str = "upwind",
+    limiter: str = fv.DEFAULT_LIMITER,
     n_phi: int = DEFAULT_N_PHI,
     save_times: np.ndarray | None = None,
     saves: int = DEFAULT_SAVES,
@@ -172,7 +158,11 @@ def solve(
     dt_max : float
         Upper bound of the time step, > 0; use it to refine time with the mesh.
     scheme : str
-        Flux scheme, ``"upwind"``.
+        ``"upwind"`` (Lie splitting, first order) or ``"muscl"`` (limited MUSCL
+        fluxes, Strang splitting and a trapezoidal predictor-corrector for the
+        fields, second order on smooth solutions).
+    limiter : str
+        Slope limiter of the MUSCL scheme: ``"minmod"``, ``"vanleer"`` or ``"mc"``.
     n_phi : int
         Nodes of the Gauss–Jacobi rule of the angle law g.
     save_times : ndarray, optional
@@ -195,7 +185,7 @@ def solve(
         ``predictor``, ``steps`` and optionally ``G``, ``V``. The attribute
         ``stop_reason`` is ``"completed"`` unless the run stopped early.
     """
-    _check_run_options(t_end, cfl, scheme)
+    _check_run_options(t_end, cfl, scheme, limiter)
     if not dt_max > 0.0:
         raise ValueError(f"dt_max={dt_max} is invalid: pass a step bound > 0")
     t_end = float(t_end)
@@ -212,7 +202,8 @@ def solve(
         n_phi,
         model.tables.build_seconds,
     )
-    run = _Run(model, cfl, dt_max, store_fields)
+    stepper = Stepper(model, scheme, limiter, cfl, dt_max)
+    run = _Run(model, stepper, store_fields)
     tau_plus, tau_minus = initial_state(problem, mesh)
 
     stop_reason, t, steps = _time_loop(
@@ -226,7 +217,8 @@ def solve(
         "cfl": cfl,
         "dt_max": dt_max,
         "scheme": scheme,
-        "splitting": "lie",
+        "limiter": limiter if scheme == "muscl" else "none",
+        "splitting": "strang" if scheme == "muscl" else "lie",
         "n_phi": int(n_phi),
         "steps": steps,
         "wall_seconds": wall_seconds,  # kernel tables included
@@ -246,7 +238,6 @@ def _time_loop(
 ) -> tuple[str, float, int]:
     """Advance to each save time in turn; return (stop reason, time, steps)."""
     model = run.model
-    widths = model.widths
     t, steps, index = 0.0, 0, 0
     bar = tqdm(
         total=float(times[-1]),
@@ -267,13 +258,11 @@ def _time_loop(
             if max_steps is not None and steps >= max_steps:
                 return f"max_steps={max_steps} reached at t={t:.6g}", t, steps
 
-            dt = run.time_step(tau_plus, tau_minus, fields.V_faces)
             t_next = times[index]
+            new_plus, new_minus, dt = run.stepper.step(
+                tau_plus, tau_minus, fields, t_next - t
+            )
             hits_save = dt >= t_next - t
-            dt = t_next - t if hits_save else dt
-
-            new_plus = fv.step(tau_plus, fields.V_faces, 2.0 * fields.G, widths, dt)
-            new_minus = fv.step(tau_minus, -fields.V_faces, -2.0 * fields.G, widths, dt)
             fault = _find_fault(new_plus, new_minus)
             if fault:
                 return (

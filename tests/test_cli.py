@@ -86,7 +86,9 @@ def test_save_times_option(tmp_path):
         (["--t-end", "-3"], "--t-end -3"),
         (["--cells", "1"], "pass a value >= 2"),
         (["--cfl", "1.5"], "--cfl 1.5"),
-        (["--scheme", "weno"], "--scheme 'weno' is unknown"),
+        (["--scheme", "weno"], "invalid choice: 'weno'"),
+        (["--mesh", "graded", "--grading", "0.5"], "--grading 0.5"),
+        (["--dt-max", "0"], "--dt-max 0"),
         (["--out", "/nonexistent/dir/run.nc"], "does not exist"),
         (["--save-times", "0,a"], "comma-separated"),
         (["--plot", "fig.txt"], "no known suffix"),
@@ -136,3 +138,41 @@ def test_plot_rejects_foreign_file(tmp_path):
     assert result.returncode == 2
     assert "could not be read as NetCDF" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_muscl_on_graded_mesh(tmp_path):
+    out = tmp_path / "run.nc"
+    code = main(
+        [
+            "-q",
+            "solve",
+            "--d",
+            "6",
+            "--d-H",
+            "2",
+            "--t-end",
+            "2",
+            "--cells",
+            "24",
+            "--scheme",
+            "muscl",
+            "--limiter",
+            "vanleer",
+            "--mesh",
+            "graded",
+            "--grading",
+            "2",
+            "--grade-both-ends",
+            "--saves",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    run = open_run(out)
+    assert run.attrs["scheme"] == "muscl"
+    assert run.attrs["limiter"] == "vanleer"
+    assert run.attrs["mesh"] == "graded(power=2, ends=both)"
+    widths = run.theta_edges.diff("face").values
+    assert widths[0] < widths[12] / 10
