@@ -7,6 +7,7 @@ stderr and exit code 2, with no traceback and no partial output file.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -193,6 +194,44 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run_plot)
 
 
+def _add_convergence(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "convergence",
+        help="measure the observed orders in space, time and phi quadrature",
+        description="Measure observed convergence orders from successive refinements.",
+    )
+    parser.add_argument("--d", type=_integer(2), default=30, help="input dimension d")
+    parser.add_argument(
+        "--d-H", dest="d_H", type=_integer(1), default=5, help="dimension d_H of H"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="coarse levels, a few seconds in all"
+    )
+    parser.add_argument("--json", metavar="PATH", help="write the orders as JSON")
+    parser.add_argument("--plot", metavar="IMAGE", help="draw the differences")
+    parser.set_defaults(handler=_run_convergence)
+
+
+def _run_convergence(args: argparse.Namespace) -> int:
+    from .convergence import QUICK_PLAN, Plan, format_table, run_studies, summary
+
+    problem = _problem(args)
+    image = _image_path(args.plot)
+    if args.json:
+        check_writable(Path(args.json))
+
+    studies = run_studies(problem, QUICK_PLAN if args.quick else Plan())
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary(studies), indent=2) + "\n")
+    if image is not None:
+        from .plotting import plot_convergence
+
+        plot_convergence(studies, image)
+    if not args.quiet:
+        print(format_table(studies))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``pdeflow`` command."""
     parser = _Parser(prog="pdeflow", description=__doc__.splitlines()[0])
@@ -211,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_solve(commands)
     _add_plot(commands)
+    _add_convergence(commands)
     return parser
 
 
@@ -235,13 +275,16 @@ def _build_mesh(args: argparse.Namespace) -> Mesh:
     return Mesh.graded(args.cells, power=args.grading, ends=ends)
 
 
-def _run_solve(args: argparse.Namespace) -> int:
+def _problem(args: argparse.Namespace) -> Problem:
     try:
-        problem = Problem(args.d, args.d_H)
+        return Problem(args.d, args.d_H)
     except ValueError as error:
-        raise UserError(
-            str(error).replace("d_H=", "--d-H ").replace("d=", "--d ")
-        ) from None
+        message = str(error).replace("d_H=", "--d-H ").replace("d=", "--d ")
+        raise UserError(message) from None
+
+
+def _run_solve(args: argparse.Namespace) -> int:
+    problem = _problem(args)
     if args.t_end <= 0.0:
         raise UserError(f"--t-end {args.t_end:g} is invalid: pass a final time > 0")
     if not 0.0 < args.cfl <= 1.0:

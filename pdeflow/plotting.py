@@ -120,3 +120,49 @@ def plot_run(run: xr.Dataset, out: str | os.PathLike, snapshots: int = 6) -> Pat
     figure.savefig(target, dpi=120)
     plt.close(figure)
     return target
+
+
+def plot_convergence(studies: list, out: str | os.PathLike) -> Path:
+    """Draw the level differences of convergence studies on log-log axes.
+
+    Parameters
+    ----------
+    studies : list of pdeflow.convergence.Study
+        Space, time and quadrature studies.
+    out : str or path-like
+        Image file.
+
+    Returns
+    -------
+    Path
+        The written image.
+    """
+    labels = {
+        "cells": "cells N",
+        "dt_max": "time step bound dt_max (time units)",
+        "n_phi": "phi nodes n_phi",
+    }
+    parameters = [p for p in labels if any(s.parameter == p for s in studies)]
+    figure, axes = plt.subplots(
+        1, len(parameters), figsize=(5.5 * len(parameters), 4.5), layout="constrained"
+    )
+    axes = np.atleast_1d(axes)
+    for axis, parameter in zip(axes, parameters, strict=True):
+        for study in (s for s in studies if s.parameter == parameter):
+            values = np.array(study.differences["mass_plus"])
+            keep = values > 0.0
+            order = study.orders["mass_plus"]
+            axis.loglog(
+                np.array(study.levels)[keep],
+                values[keep],
+                "o-",
+                label=f"{study.name} (order {order:.2f})",
+            )
+        axis.set_xlabel(labels[parameter])
+        axis.set_ylabel("|mass_plus(level) - mass_plus(next level)| (1)")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize="small")
+    target = Path(out)
+    figure.savefig(target, dpi=110)
+    plt.close(figure)
+    return target
