@@ -1,0 +1,367 @@
+"""Comparison of two runs (PDE or particles) at their common saved times.
+
+Distances between the normalised measures use the piecewise-constant density
+of each run on its own mesh: the cumulative distribution is then piecewise
+linear, the quantile function Q is piecewise linear in the level u, and
+
+    W_p(mu, nu)^p = int_0^1 |Q_mu(u) - Q_nu(u)|^p du
+
+is integrated exactly on the merged breakpoints of the two quantile functions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+DEFAULT_TIME_RTOL = 1e-6
+DEFAULT_TIME_ATOL = 1e-9
+
+
+def _quantile_pieces(
+    edges: np.ndarray, density: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the cumulative levels at the faces, the faces and the cell widths."""
+    mass = np.clip(density, 0.0, None) * np.diff(edges)
+    total = mass.sum()
+    levels = np.concatenate([[0.0], np.cumsum(mass) / total])
+    levels[-1] = 1.0
+    return levels, edges
+
+
+def _quantile(
+    levels: np.ndarray, edges: np.ndarray, u: np.ndarray, cell: np.ndarray
+) -> np.ndarray:
+    """Evaluate the quantile function at levels u inside the given cells."""
+    low, high = levels[cell], levels[cell + 1]
+    span = np.where(high > low, high - low, 1.0)
+    fraction = np.clip((u - low) / span, 0.0, 1.0)
+    return edges[cell] + fraction * (edges[cell + 1] - edges[cell])
+
+
+def wasserstein_1d(
+    edges_a: np.ndarray,
+    density_a: np.ndarray,
+    edges_b: np.ndarray,
+    density_b: np.ndarray,
+    p: int = 2,
+) -> float:
+    """Compute W_p between two normalised piecewise-constant densities.
+
+    Parameters
+    ----------
+    edges_a, edges_b : ndarray, shape (cells_a + 1,), (cells_b + 1,)
+        Faces of the two meshes, increasing, radians.
+    density_a, density_b : ndarray, shape (cells_a,), (cells_b,)
+        Non-negative densities; each is normalised to total mass one.
+    p : int
+        Order, 1 or 2.
+
+    Returns
+    -------
+    float
+        W_p in radians (not its p-th power); nan when a density has zero mass.
+    """
+    if p not in (1, 2):
+        raise ValueError(f"p={p} is invalid: pass 1 or 2")
+    edges_a = np.asarray(edges_a, dtype=float)
+    edges_b = np.asarray(edges_b, dtype=float)
+    density_a = np.asarray(density_a, dtype=float)
+    density_b = np.asarray(density_b, dtype=float)
+    if density_a @ np.diff(edges_a) <= 0.0 or density_b @ np.diff(edges_b) <= 0.0:
+        return float("nan")
+    levels_a, _ = _quantile_pieces(edges_a, density_a)
+    levels_b, _ = _quantile_pieces(edges_b, density_b)
+
+    # Between consecutive breakpoints both quantile functions are linear in u.
+    breaks = np.unique(np.concatenate([levels_a, levels_b]))
+    low, high = breaks[:-1], breaks[1:]
+    keep = high > low
+    low, high = low[keep], high[keep]
+    middle = 0.5 * (low + high)
+    cell_a = np.clip(
+        np.searchsorted(levels_a, middle, side="right") - 1, 0, density_a.size - 1
+    )
+    cell_b = np.clip(
+        np.searchsorted(levels_b, middle, side="right") - 1, 0, density_b.size - 1
+    )
+    start = _quantile(levels_a, edges_a, low, cell_a) - _quantile(
+        levels_b, edges_b, low, cell_b
+    )
+    end = _quantile(levels_a, edges_a, high, cell_a) - _quantile(
+        levels_b, edges_b, high, cell_b
+    )
+    width = high - low
+
+    if p == 2:
+        integral = width * (start**2 + start * end + end**2) / 3.0
+        return float(np.sqrt(integral.sum()))
+    same_sign = start * end >= 0.0
+    magnitude = np.abs(start) + np.abs(end)
+    crossing = (start**2 + end**2) / (2.0 * np.where(magnitude > 0.0, magnitude, 1.0))
+    integral = width * np.where(same_sign, 0.5 * np.abs(start + end), crossing)
+    return float(integral.sum())
+
+
+def _edges(run: xr.Dataset) -> np.ndarray:
+    if "theta_edges" in run:
+        return np.asarray(run["theta_edges"].values, dtype=float)
+    raise ValueError("run has no theta_edges: pass a dataset written by pdeflow")
+
+
+def match_times(
+    times_a: np.ndarray,
+    times_b: np.ndarray,
+    rtol: float = DEFAULT_TIME_RTOL,
+    atol: float = DEFAULT_TIME_ATOL,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair the saved times of two runs that agree within ``atol + rtol |t|``.
+
+    Returns
+    -------
+    index_a, index_b : ndarray of int, shape (pairs,)
+        Indices of the matched times, increasing; each time is used once.
+    """
+    times_a = np.asarray(times_a, dtype=float)
+    times_b = np.asarray(times_b, dtype=float)
+    pairs_a, pairs_b = [], []
+    for i, t in enumerate(times_a):
+        if times_b.size == 0:
+            break
+        j = int(np.argmin(np.abs(times_b - t)))
+        if abs(times_b[j] - t) <= atol + rtol * max(abs(t), abs(times_b[j])):
+            if not pairs_b or j > pairs_b[-1]:
+                pairs_a.append(i)
+                pairs_b.append(j)
+    return np.array(pairs_a, dtype=int), np.array(pairs_b, dtype=int)
+
+
+def compare(
+    run_a: xr.Dataset,
+    run_b: xr.Dataset,
+    *,
+    rtol: float = DEFAULT_TIME_RTOL,
+    atol: float = DEFAULT_TIME_ATOL,
+) -> xr.Dataset:
+    """Compare two runs at their common saved times.
+
+    Parameters
+    ----------
+    run_a, run_b : xarray.Dataset
+        Runs in the layout of ``pdeflow.solve`` (PDE or particles); run_a is the
+        reference of the relative errors.
+    rtol, atol : float
+        Two saved times match when they differ by at most ``atol + rtol |t|``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimension ``time`` (the times of run_a). For ``side`` in plus, minus:
+        ``mass_<side>_a``, ``mass_<side>_b``, ``mass_<side>_difference`` (b - a),
+        ``mass_<side>_relative_error`` (|b - a| / |a|), ``w1_<side>`` and
+        ``w2_<side>`` (radians, between the normalised densities);
+        ``loss_difference`` (b - a) and ``predictor_max_difference`` (max over
+        phi of |F_b - F_a|, with F_b interpolated linearly onto the phi grid
+        of run_a when the grids differ).
+
+    Raises
+    ------
+    ValueError
+        When the runs share no saved time.
+    """
+    index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
+    if index_a.size == 0:
+        raise ValueError(
+            "the runs share no saved time: save both at common times, or widen "
+            f"rtol={rtol}, atol={atol}"
+        )
+    a = run_a.isel(time=index_a)
+    b = run_b.isel(time=index_b)
+    edges_a, edges_b = _edges(run_a), _edges(run_b)
+    variables: dict[str, tuple] = {}
+    for side in ("plus", "minus"):
+        mass_a = a[f"mass_{side}"].values
+        mass_b = b[f"mass_{side}"].values
+        difference = mass_b - mass_a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.abs(difference) / np.abs(mass_a)
+        density_a = a[f"tau_{side}"].values
+        density_b = b[f"tau_{side}"].values
+        distances = {
+            order: [
+                wasserstein_1d(edges_a, density_a[k], edges_b, density_b[k], order)
+                for k in range(index_a.size)
+            ]
+            for order in (1, 2)
+        }
+        label = f"tau_{side}"
+        variables[f"mass_{side}_a"] = (
+            "time",
+            mass_a,
+            {"long_name": f"mass of {label}, run a", "units": "1"},
+        )
+        variables[f"mass_{side}_b"] = (
+            "time",
+            mass_b,
+            {"long_name": f"mass of {label}, run b", "units": "1"},
+        )
+        variables[f"mass_{side}_difference"] = (
+            "time",
+            difference,
+            {"long_name": f"mass of {label}, b - a", "units": "1"},
+        )
+        variables[f"mass_{side}_relative_error"] = (
+            "time",
+            relative,
+            {"long_name": f"|b - a| / |a| for the mass of {label}", "units": "1"},
+        )
+        variables[f"w1_{side}"] = (
+            "time",
+            np.array(distances[1]),
+            {"long_name": f"W1 between normalised {label} of a and b", "units": "rad"},
+        )
+        variables[f"w2_{side}"] = (
+            "time",
+            np.array(distances[2]),
+            {"long_name": f"W2 between normalised {label} of a and b", "units": "rad"},
+        )
+
+    variables["loss_difference"] = (
+        "time",
+        b.loss.values - a.loss.values,
+        {"long_name": "loss of b - loss of a", "units": "1"},
+    )
+    phi_a = run_a.phi.values
+    predictor_b = b.predictor.values
+    if run_b.phi.size != phi_a.size or not np.allclose(run_b.phi.values, phi_a):
+        predictor_b = np.array(
+            [np.interp(phi_a, run_b.phi.values, row) for row in predictor_b]
+        )
+    gap = np.max(np.abs(predictor_b - a.predictor.values), axis=1)
+    variables["predictor_max_difference"] = (
+        "time",
+        gap,
+        {"long_name": "max over phi of |F_b - F_a|", "units": "1"},
+    )
+
+    coords = {
+        "time": (
+            "time",
+            a.time.values,
+            {"long_name": "time of the mean-field gradient flow (run a)", "units": "1"},
+        ),
+        "time_b": (
+            "time",
+            b.time.values,
+            {"long_name": "matched time of run b", "units": "1"},
+        ),
+    }
+    attrs = {
+        "title": "pdeflow comparison of two runs",
+        "run_a": _describe(run_a),
+        "run_b": _describe(run_b),
+        "time_rtol": rtol,
+        "time_atol": atol,
+    }
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _describe(run: xr.Dataset) -> str:
+    kind = run.attrs.get("kind", "pde")
+    details = ", ".join(
+        f"{key}={run.attrs[key]}"
+        for key in ("d", "d_H", "cells", "m", "seed")
+        if key in run.attrs
+    )
+    return f"{kind} ({details})"
+
+
+def plot_comparison(
+    run_a: xr.Dataset,
+    run_b: xr.Dataset,
+    out_path: str | os.PathLike,
+    *,
+    labels: tuple[str, str] = ("a", "b"),
+    snapshots: int = 4,
+) -> Path:
+    """Draw two runs over each other and write the figure.
+
+    Panels: tau_plus and tau_minus of both runs at up to ``snapshots`` common
+    times, and the masses of both runs against time.
+
+    Parameters
+    ----------
+    run_a, run_b : xarray.Dataset
+        The runs, in the layout of ``pdeflow.solve``.
+    out_path : str or path-like
+        Image file (its suffix sets the format, such as .png or .pdf).
+    labels : tuple of str
+        Legend names of run_a and run_b.
+    snapshots : int
+        Number of common times for the density panels.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    index_a, index_b = match_times(run_a.time.values, run_b.time.values)
+    if index_a.size == 0:
+        raise ValueError("the runs share no saved time: nothing to overlay")
+    picks = np.unique(
+        np.linspace(0, index_a.size - 1, min(snapshots, index_a.size)).astype(int)
+    )
+    edges_a, edges_b = _edges(run_a), _edges(run_b)
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
+    colours = plt.cm.viridis(np.linspace(0.0, 0.9, picks.size))
+    for axis, side in zip(axes[:2], ("plus", "minus"), strict=True):
+        for colour, pick in zip(colours, picks, strict=True):
+            t = float(run_a.time.values[index_a[pick]])
+            axis.stairs(
+                run_a[f"tau_{side}"].values[index_a[pick]],
+                edges_a,
+                color=colour,
+                label=f"{labels[0]}, t = {t:.3g}",
+            )
+            axis.stairs(
+                run_b[f"tau_{side}"].values[index_b[pick]],
+                edges_b,
+                color=colour,
+                linestyle="--",
+                label=f"{labels[1]}, t = {t:.3g}",
+            )
+        axis.set_xlim(0.0, 0.5 * np.pi)
+        axis.set_xlabel("angle to H, theta (rad)")
+        axis.set_ylabel(f"density of tau_{side} (1/rad)")
+        axis.legend(fontsize="x-small")
+    mass_axis = axes[2]
+    for side, colour in (("plus", "tab:blue"), ("minus", "tab:orange")):
+        mass_axis.plot(
+            run_a.time.values,
+            run_a[f"mass_{side}"].values,
+            color=colour,
+            label=f"mass of tau_{side}, {labels[0]}",
+        )
+        mass_axis.plot(
+            run_b.time.values,
+            run_b[f"mass_{side}"].values,
+            color=colour,
+            linestyle="--",
+            marker=".",
+            label=f"mass of tau_{side}, {labels[1]}",
+        )
+    mass_axis.set_xlabel("time of the gradient flow, t (1)")
+    mass_axis.set_ylabel("mass (1)")
+    mass_axis.legend(fontsize="small")
+    target = Path(out_path)
+    figure.savefig(target, dpi=120)
+    plt.close(figure)
+    return target

@@ -1,0 +1,308 @@
+"""Reduced particles: m signed Dirac masses on [0, pi/2] following the flow.
+
+With tau_plus - tau_minus = (1/m) sum_j eps_j c_j delta_(theta_j) and eps_j the
+sign of particle j, the mean-field gradient flow becomes the ODEs
+
+    theta_j' = eps_j V(theta_j),     c_j' = 2 eps_j G(theta_j) c_j,
+
+with G(theta) = int R(phi) phi_tilde(theta; phi) dg(phi) and V = dG/dtheta
+(Hajjar and Chizat, 2023, "On the symmetries in the dynamics of wide two-layer
+neural networks"). Two methods:
+
+- ``simulate_deterministic``: G and V from the Gauss–Jacobi rule of g and
+  interpolated kernel tables, classical fourth-order Runge–Kutta in the time of
+  the flow, with Gauss, midpoint or random initial angles.
+- ``simulate_faithful``: the Euler scheme of the paper above with Monte-Carlo
+  estimates of G and V from N fresh samples of (phi, r, r', s, s') per step.
+  Its estimates carry a factor d, so a step of size eta advances the flow by
+  d * eta; the saved times are in the time of the flow.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import xarray as xr
+
+from ..problem import Problem
+from .interpolation import DEFAULT_TABLE_CELLS, fold_angle
+from .record import (
+    DEFAULT_HISTOGRAM_CELLS,
+    DEFAULT_N_PHI,
+    ParticleState,
+    Recorder,
+    ReducedFields,
+)
+from .sampling import initial_particles, sample_angles, sample_coordinate
+from .schedule import check_count, check_positive, save_schedule
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DT = 0.01
+
+
+def _rates(
+    fields: ReducedFields, state: ParticleState
+) -> tuple[np.ndarray, np.ndarray]:
+    G, V, _, _ = fields.evaluate(state)
+    return state.sign * V, 2.0 * state.sign * G * state.weight
+
+
+def _rk4_step(fields: ReducedFields, state: ParticleState, dt: float) -> ParticleState:
+    """Advance (theta, c) by one classical Runge–Kutta step of size dt."""
+
+    def shifted(k_theta: np.ndarray, k_weight: np.ndarray, h: float) -> ParticleState:
+        return ParticleState(
+            state.theta + h * k_theta, state.weight + h * k_weight, state.sign
+        )
+
+    k1 = _rates(fields, state)
+    k2 = _rates(fields, shifted(*k1, 0.5 * dt))
+    k3 = _rates(fields, shifted(*k2, 0.5 * dt))
+    k4 = _rates(fields, shifted(*k3, dt))
+    theta = state.theta + dt / 6.0 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+    weight = state.weight + dt / 6.0 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+    # V vanishes at 0 and pi/2, so only a round-off overshoot can leave the
+    # interval; the kernel's mirror symmetry makes folding it back exact.
+    theta, _ = fold_angle(theta)
+    return ParticleState(theta, weight, state.sign)
+
+
+def simulate_deterministic(
+    problem: Problem,
+    t_end: float,
+    *,
+    m: int = 4000,
+    dt: float = DEFAULT_DT,
+    layout: str = "gauss",
+    seed: int = 0,
+    n_phi: int = DEFAULT_N_PHI,
+    table_cells: int = DEFAULT_TABLE_CELLS,
+    save_times: np.ndarray | None = None,
+    saves: int = 41,
+    cells: int = DEFAULT_HISTOGRAM_CELLS,
+) -> xr.Dataset:
+    """Integrate the reduced particle ODEs with quadrature fields and RK4.
+
+    Parameters
+    ----------
+    problem : Problem
+        Dimensions d and d_H.
+    t_end : float
+        Final time of the gradient flow, > 0.
+    m : int
+        Number of particles (even unless ``layout="random"``).
+    dt : float
+        Largest Runge–Kutta step, in the time of the flow; steps are shortened
+        to land on the save times. The scheme is explicit, so dt times the
+        largest rate of the linearised flow must stay below about 2.8.
+    layout : str
+        Initial angles: ``"gauss"``, ``"midpoint"`` or ``"random"`` (see
+        ``pdeflow.particles.sampling.initial_particles``).
+    seed : int
+        Seed of the random layout.
+    n_phi : int
+        Nodes of the Gauss–Jacobi rule of g used for G, V and the loss.
+    table_cells : int
+        Cells of the kernel interpolation table per phi node.
+    save_times : ndarray, optional
+        Times in [0, t_end] to save; default ``saves`` evenly spaced times.
+    saves : int
+        Number of default save times, >= 2.
+    cells : int
+        Cells of the saved histograms.
+
+    Returns
+    -------
+    xarray.Dataset
+        The layout of a PDE run (``pdeflow.solve``); attributes ``kind``
+        (``"reduced-deterministic"``), ``m``, ``dt``, ``layout``, ``seed``.
+    """
+    t_end = check_positive("t_end", t_end)
+    dt = check_positive("dt", dt)
+    m = check_count("m", m, minimum=2)
+    times = save_schedule(t_end, save_times, saves)
+    wall_start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    fields = ReducedFields(problem, n_phi, table_cells)
+    recorder = Recorder(problem, fields, cells, table_cells)
+    state = ParticleState(*initial_particles(problem, m, layout, rng))
+
+    t, steps, stop_reason = 0.0, 0, "completed"
+    for target in times:
+        while t < target:
+            h = min(dt, target - t)
+            # Avoid a sliver step of round-off size before a save time.
+            if target - (t + h) < 1e-12 * max(1.0, target):
+                h = target - t
+            new_state = _rk4_step(fields, state, h)
+            if not (
+                np.all(np.isfinite(new_state.weight)) and np.all(new_state.weight >= 0)
+            ):
+                stop_reason = (
+                    f"invalid weights at step {steps + 1}, t={t + h:.6g}: reduce dt"
+                )
+                break
+            state = new_state
+            t = target if h == target - t else t + h
+            steps += 1
+        if stop_reason != "completed":
+            break
+        recorder.save(t, steps, state)
+    logger.info("reduced particles stopped at t=%.6g after %d steps", t, steps)
+
+    meta = {
+        "title": "pdeflow reduced particle run",
+        "kind": "reduced-deterministic",
+        "scheme": "particles-rk4",
+        "m": m,
+        "dt": dt,
+        "layout": layout,
+        "seed": int(seed),
+        "n_phi": int(n_phi),
+        "table_cells": int(table_cells),
+        "t_end": t_end,
+        "steps": steps,
+        "wall_seconds": time.perf_counter() - wall_start,
+        "stop_reason": stop_reason,
+    }
+    return recorder.dataset(meta)
+
+
+def _monte_carlo_fields(
+    problem: Problem,
+    theta: np.ndarray,
+    signed_weight: np.ndarray,
+    samples: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate d G and d V at the particles from fresh samples, as in the paper.
+
+    Returns the two estimates, shape (m,) each; their means are d times G and
+    d times V.
+    """
+    m = theta.size
+    phi = sample_angles(problem, samples, rng)
+    r, r_prime = (sample_coordinate(problem.d_H, samples, rng) for _ in range(2))
+    s, s_prime = (sample_coordinate(problem.d_perp, samples, rng) for _ in range(2))
+
+    cos_theta, sin_theta = np.cos(theta)[:, None], np.sin(theta)[:, None]
+    cos_phi, sin_phi = np.cos(phi), np.sin(phi)
+    a = cos_theta * cos_phi  # shape (m, samples)
+    b = sin_theta * sin_phi
+    pre = a * r + b * s
+    pre_prime = a * r_prime + b * s_prime
+    residual = cos_phi - np.maximum(pre_prime, 0.0).T @ signed_weight / m
+    psi = np.maximum(pre, 0.0)
+    chi = (pre > 0.0) * (-sin_theta * cos_phi * r + cos_theta * sin_phi * s)
+    scale = problem.d / samples
+    return scale * (psi @ residual), scale * (chi @ residual)
+
+
+def simulate_faithful(
+    problem: Problem,
+    steps: int = 20000,
+    *,
+    m: int = 1024,
+    samples: int = 1000,
+    eta: float = 5e-3,
+    seed: int = 0,
+    n_phi: int = DEFAULT_N_PHI,
+    table_cells: int = DEFAULT_TABLE_CELLS,
+    save_steps: np.ndarray | None = None,
+    saves: int = 41,
+    cells: int = DEFAULT_HISTOGRAM_CELLS,
+) -> xr.Dataset:
+    """Run the Euler scheme with Monte-Carlo fields of Hajjar and Chizat (2023).
+
+    Each step draws ``samples`` fresh values of (phi, r, r', s, s'), estimates
+    G and V at the particles with the factor d of the paper's estimator and
+    updates ``c_j <- (1 + 2 eta eps_j G_j) c_j`` and ``theta_j <- theta_j + eta
+    eps_j V_j``. The defaults are the paper's run for d = 30, d_H = 5.
+
+    Parameters
+    ----------
+    problem : Problem
+        Dimensions d and d_H.
+    steps : int
+        Number of Euler steps; the run ends at flow time ``steps * d * eta``.
+    m : int
+        Number of particles, with random angles from g and random signs.
+    samples : int
+        Monte-Carlo samples N per step.
+    eta : float
+        Step size of the paper's scheme; one step is flow time ``d * eta``.
+    seed : int
+        Seed of the initial particles and of all samples.
+    n_phi, table_cells : int
+        Rule and kernel tables of the saved loss, predictor and fields.
+    save_steps : ndarray, optional
+        Step indices in [0, steps] to save; default ``saves`` evenly spaced.
+    saves : int
+        Number of default save points, >= 2.
+    cells : int
+        Cells of the saved histograms.
+
+    Returns
+    -------
+    xarray.Dataset
+        The layout of a PDE run, with ``time = step * d * eta``; attributes
+        ``kind`` (``"reduced-faithful"``), ``m``, ``samples``, ``eta``, ``seed``,
+        ``time_per_step``. Angles are folded into [0, pi/2] before saving
+        (the scheme lets a few leave it), an exact symmetry of the kernel.
+    """
+    steps = check_count("steps", steps, minimum=1)
+    m = check_count("m", m, minimum=1)
+    samples = check_count("samples", samples, minimum=1)
+    eta = check_positive("eta", eta)
+    time_per_step = problem.d * eta
+    if save_steps is None:
+        save_steps = np.rint(np.linspace(0, steps, saves)).astype(int)
+    save_steps = np.unique(np.asarray(save_steps, dtype=int))
+    if save_steps.min() < 0 or save_steps.max() > steps:
+        raise ValueError(f"save_steps must lie in [0, steps={steps}]")
+
+    wall_start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    fields = ReducedFields(problem, n_phi, table_cells)
+    recorder = Recorder(problem, fields, cells, table_cells)
+    theta, weight, sign = initial_particles(problem, m, "random", rng)
+    signed_weight = sign * weight  # c_j of the paper
+
+    stop_reason = "completed"
+    step = 0
+    for target in save_steps:
+        while step < target:
+            G_hat, V_hat = _monte_carlo_fields(
+                problem, theta, signed_weight, samples, rng
+            )
+            signed_weight = (1.0 + 2.0 * eta * sign * G_hat) * signed_weight
+            theta = theta + eta * sign * V_hat
+            step += 1
+        if not np.all(np.isfinite(signed_weight)):
+            stop_reason = f"non-finite weights by step {step}: reduce eta"
+            break
+        folded, _ = fold_angle(theta)
+        state = ParticleState(folded, sign * signed_weight, sign)
+        recorder.save(step * time_per_step, step, state)
+    logger.info("faithful particles stopped after %d steps", step)
+
+    meta = {
+        "title": "pdeflow reduced particle run (Monte-Carlo Euler scheme)",
+        "kind": "reduced-faithful",
+        "scheme": "particles-euler-monte-carlo",
+        "m": m,
+        "samples": samples,
+        "eta": eta,
+        "time_per_step": time_per_step,
+        "seed": int(seed),
+        "n_phi": int(n_phi),
+        "table_cells": int(table_cells),
+        "t_end": steps * time_per_step,
+        "steps": step,
+        "wall_seconds": time.perf_counter() - wall_start,
+        "stop_reason": stop_reason,
+    }
+    return recorder.dataset(meta)

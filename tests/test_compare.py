@@ -1,0 +1,134 @@
+"""Comparison of runs: exact 1-D Wasserstein distances, time matching, output."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy.stats import wasserstein_distance
+
+import pdeflow
+from pdeflow.compare import compare, match_times, plot_comparison, wasserstein_1d
+
+
+def _uniform(low, high, cells):
+    edges = np.linspace(low, high, cells + 1)
+    return edges, np.full(cells, 1.0 / (high - low))
+
+
+def test_wasserstein_of_shifted_uniform_laws():
+    edges_a, density_a = _uniform(0.0, 1.0, 7)
+    edges_b, density_b = _uniform(0.5, 1.5, 3)
+    # A shift by 0.5 moves every quantile by 0.5.
+    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 1) == pytest.approx(
+        0.5, rel=1e-14
+    )
+    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 2) == pytest.approx(
+        0.5, rel=1e-14
+    )
+
+
+def test_wasserstein_of_scaled_uniform_laws():
+    edges_a, density_a = _uniform(0.0, 1.0, 5)
+    edges_b, density_b = _uniform(0.0, 2.0, 4)
+    # Q_a(u) = u and Q_b(u) = 2u: W1 = int u du = 1/2, W2 = sqrt(int u^2 du).
+    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 1) == pytest.approx(
+        0.5, rel=1e-14
+    )
+    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 2) == pytest.approx(
+        np.sqrt(1 / 3), rel=1e-14
+    )
+
+
+def test_wasserstein_matches_scipy_on_random_densities():
+    rng = np.random.default_rng(2)
+    edges_a = np.sort(np.concatenate([[0.0, 1.5], rng.uniform(0, 1.5, 9)]))
+    edges_b = np.linspace(0.0, 1.5, 14)
+    density_a = rng.uniform(0.0, 1.0, 10)
+    density_b = rng.uniform(0.0, 1.0, 13)
+    density_a[3] = 0.0  # an empty cell makes the quantile function jump
+
+    # Independent route: scipy's exact W1 of discrete laws that put each cell's
+    # mass on 2000 evenly spaced points; that discretisation moves W1 by at
+    # most half a sub-cell width, below 1e-4 here.
+    def points(edges, density):
+        fine = np.concatenate(
+            [
+                np.linspace(lo, hi, 2001)[:-1] + (hi - lo) / 4000
+                for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+            ]
+        )
+        weights = np.repeat(density * np.diff(edges) / 2000, 2000)
+        return fine, weights
+
+    xa, wa = points(edges_a, density_a)
+    xb, wb = points(edges_b, density_b)
+    expected = wasserstein_distance(xa, xb, wa, wb)
+    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 1) == pytest.approx(
+        expected, abs=1e-4
+    )
+    # W2 >= W1 for probability measures (Jensen).
+    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 2) >= expected - 1e-4
+
+
+def test_wasserstein_of_zero_mass_is_nan():
+    edges, density = _uniform(0.0, 1.0, 4)
+    assert np.isnan(wasserstein_1d(edges, 0.0 * density, edges, density, 2))
+
+
+def test_match_times_with_tolerance():
+    index_a, index_b = match_times(
+        np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0 + 1e-9, 3.0, 5.0])
+    )
+    assert index_a.tolist() == [1, 3]
+    assert index_b.tolist() == [0, 1]
+
+
+@pytest.fixture(scope="module")
+def runs():
+    problem = pdeflow.Problem(6, 2)
+    times = np.linspace(0.0, 1.0, 5)
+    coarse = pdeflow.solve(problem, 1.0, cells=32, save_times=times)
+    fine = pdeflow.solve(problem, 1.0, cells=64, save_times=times[::2])
+    return coarse, fine
+
+
+def test_compare_run_with_itself(runs):
+    coarse, _ = runs
+    result = compare(coarse, coarse)
+    for name in (
+        "mass_plus_difference",
+        "mass_minus_difference",
+        "w1_plus",
+        "w2_minus",
+        "loss_difference",
+        "predictor_max_difference",
+    ):
+        assert np.all(np.abs(result[name].values) < 1e-12), name
+
+
+def test_compare_two_meshes(runs):
+    coarse, fine = runs
+    result = compare(coarse, fine)
+    assert result.time.values.tolist() == [0.0, 0.5, 1.0]
+    # At t = 0 both hold exact cell averages of g / 2: equal masses, and
+    # histogram distances of the order of the coarse cell width (0.05 rad).
+    assert result.mass_plus_difference.values[0] == pytest.approx(0.0, abs=1e-14)
+    assert 0.0 < result.w2_plus.values[0] < 0.05
+    mass_gap = np.abs(fine.mass_plus.values - coarse.mass_plus.values[::2])
+    assert np.allclose(np.abs(result.mass_plus_difference.values), mass_gap, rtol=1e-14)
+    assert result.w1_plus.attrs["units"] == "rad"
+
+
+def test_compare_rejects_disjoint_times(runs):
+    coarse, _ = runs
+    shifted = coarse.assign_coords(time=coarse.time.values + 10.0)
+    with pytest.raises(ValueError, match="share no saved time"):
+        compare(coarse, shifted)
+
+
+def test_plot_comparison_writes_file(runs, tmp_path):
+    coarse, fine = runs
+    target = plot_comparison(
+        coarse, fine, tmp_path / "overlay.png", labels=("32 cells", "64 cells")
+    )
+    assert target.stat().st_size > 10_000
+    assert isinstance(compare(coarse, fine), xr.Dataset)
