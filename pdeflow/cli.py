@@ -171,7 +171,75 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
         metavar="IMAGE",
         help="also draw the run into this image, such as fig.png",
     )
+    _add_checkpoint_options(parser)
     parser.set_defaults(handler=_run_solve)
+
+
+def _add_checkpoint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint",
+        help="checkpoint file, written when the run stops early (fault, SIGINT, "
+        "SIGTERM) and every --checkpoint-every seconds (default: OUT.checkpoint)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=_number,
+        metavar="SECONDS",
+        help="wall-clock seconds between periodic checkpoints (default: none)",
+    )
+
+
+def _add_resume(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "resume",
+        help="continue a run from its checkpoint",
+        description="Continue a run from a checkpoint written by 'pdeflow solve'.",
+    )
+    parser.add_argument("checkpoint_file", metavar="CHECKPOINT", help="checkpoint file")
+    parser.add_argument("--out", default="run.nc", help="NetCDF file to write")
+    parser.add_argument("--plot", metavar="IMAGE", help="also draw the run")
+    _add_checkpoint_options(parser)
+    parser.set_defaults(handler=_run_resume)
+
+
+def _checkpoint_path(args: argparse.Namespace) -> Path:
+    path = Path(args.checkpoint or f"{args.out}.checkpoint")
+    if args.checkpoint_every is not None and args.checkpoint_every <= 0.0:
+        raise UserError(
+            f"--checkpoint-every {args.checkpoint_every:g} is invalid: pass seconds > 0"
+        )
+    check_writable(path)
+    return path
+
+
+def _finish(run, args: argparse.Namespace, image: Path | None, checkpoint: Path) -> int:
+    """Write the run and its image, print the summary; return the exit code."""
+    write_netcdf(run, args.out)
+    if image is not None:
+        from .plotting import plot_run
+
+        plot_run(run, image)
+    completed = run.attrs["stop_reason"] == "completed"
+    if not args.quiet:
+        print(summary_table(run, args.out, image))
+        if not completed and checkpoint.exists():
+            print(f"resume with: pdeflow resume {checkpoint} --out {args.out}")
+    return 0 if completed else 1
+
+
+def _run_resume(args: argparse.Namespace) -> int:
+    from .checkpoint import resume
+
+    check_writable(Path(args.out))
+    image = _image_path(args.plot)
+    checkpoint = Path(args.checkpoint or args.checkpoint_file)
+    run = resume(
+        args.checkpoint_file,
+        progress=None if not args.quiet else False,
+        checkpoint=_checkpoint_path(args) if args.checkpoint else checkpoint,
+        checkpoint_every=args.checkpoint_every,
+    )
+    return _finish(run, args, image, checkpoint)
 
 
 def _add_plot(commands: argparse._SubParsersAction) -> None:
@@ -238,20 +306,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"pdeflow {package_version()}"
     )
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument(
-        "-v", "--verbose", action="store_true", help="log details of the run"
-    )
-    verbosity.add_argument(
-        "-q", "--quiet", action="store_true", help="print errors only, no progress bar"
-    )
+    _add_verbosity(parser)
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
     _add_solve(commands)
     _add_plot(commands)
     _add_convergence(commands)
+    _add_resume(commands)
+    for subparser in commands.choices.values():
+        _add_verbosity(subparser, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default: object = False) -> None:
+    """Add -v and -q; subcommands take them too, without hiding the global ones."""
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log details of the run",
+    )
+    verbosity.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print errors only, no progress bar",
+    )
 
 
 def _image_path(text: str | None) -> Path | None:
@@ -296,6 +380,7 @@ def _run_solve(args: argparse.Namespace) -> int:
     mesh = _build_mesh(args)
     check_writable(Path(args.out))
     image = _image_path(args.plot)
+    checkpoint = _checkpoint_path(args)
 
     run = solve(
         problem,
@@ -309,15 +394,10 @@ def _run_solve(args: argparse.Namespace) -> int:
         save_times=args.save_times,
         saves=args.saves,
         progress=None if not args.quiet else False,
+        checkpoint=checkpoint,
+        checkpoint_every=args.checkpoint_every,
     )
-    write_netcdf(run, args.out)
-    if image is not None:
-        from .plotting import plot_run
-
-        plot_run(run, image)
-    if not args.quiet:
-        print(summary_table(run, args.out, image))
-    return 0 if run.attrs["stop_reason"] == "completed" else 1
+    return _finish(run, args, image, checkpoint)
 
 
 def summary_table(run, out: str | Path, image: Path | None = None) -> str:

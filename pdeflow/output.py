@@ -146,6 +146,11 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
     os.close(handle)
     try:
         dataset.to_netcdf(temporary, engine="h5netcdf")
+        # mkstemp creates the file readable by its owner only; give it the
+        # permissions that a plain open() would under the current umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

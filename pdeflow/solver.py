@@ -14,19 +14,24 @@ next save time, which is then hit exactly.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
 from . import scheme as fv
+from .checkpoint import write_checkpoint
 from .diagnostics import SCALARS, measure
 from .fields import ReducedModel
 from .kernel import phi_tilde
 from .mesh import HALF_PI, Mesh
-from .output import build_dataset
+from .output import build_dataset, check_writable
 from .problem import Problem
 from .stepper import Stepper
 
@@ -124,6 +129,35 @@ class _Run:
             record.scalars[name].append(value)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """Options of a run besides the problem and the mesh, as stored in its output."""
+
+    t_end: float
+    save_times: np.ndarray
+    cfl: float = 0.9
+    dt_max: float = np.inf
+    scheme: str = "upwind"
+    limiter: str = fv.DEFAULT_LIMITER
+    n_phi: int = DEFAULT_N_PHI
+    store_fields: bool = True
+    max_steps: int | None = None
+
+    def attributes(self) -> dict:
+        """Return the settings as NetCDF attributes (save times excluded)."""
+        return {
+            "t_end": self.t_end,
+            "cfl": self.cfl,
+            "dt_max": self.dt_max,
+            "scheme": self.scheme,
+            "limiter": self.limiter if self.scheme == "muscl" else "none",
+            "splitting": "strang" if self.scheme == "muscl" else "lie",
+            "n_phi": self.n_phi,
+            "store_fields": int(self.store_fields),
+            "max_steps": -1 if self.max_steps is None else self.max_steps,
+        }
+
+
 def solve(
     problem: Problem,
     t_end: float,
@@ -140,6 +174,8 @@ def solve(
     store_fields: bool = True,
     max_steps: int | None = None,
     progress: bool | None = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: float | None = None,
 ) -> xr.Dataset:
     """Solve the reduced PDE from tau_plus = tau_minus = g / 2 up to t_end.
 
@@ -175,6 +211,13 @@ def solve(
         Stop after this many steps and record that in the stop reason.
     progress : bool or None
         Show a tqdm progress bar; None shows it only on a terminal.
+    checkpoint : path, optional
+        File for the state of the run. It is written when the run stops early
+        (numerical fault, SIGINT, SIGTERM, max_steps) and every
+        ``checkpoint_every`` seconds of wall time, and removed when the run
+        completes; :func:`resume` continues from it.
+    checkpoint_every : float, optional
+        Wall-clock seconds between periodic checkpoints.
 
     Returns
     -------
@@ -182,71 +225,145 @@ def solve(
         Dimensions ``time``, ``theta`` (cell centres, radians), ``phi`` (predictor
         grid, radians) and ``face``. Variables ``tau_plus``, ``tau_minus``
         (densities per radian), the scalars of ``pdeflow.diagnostics.SCALARS``,
-        ``predictor``, ``steps`` and optionally ``G``, ``V``. The attribute
-        ``stop_reason`` is ``"completed"`` unless the run stopped early.
+        ``predictor``, ``steps``, ``save_times`` and optionally ``G``, ``V``. The
+        attribute ``stop_reason`` is ``"completed"`` unless the run stopped early.
     """
     _check_run_options(t_end, cfl, scheme, limiter)
     if not dt_max > 0.0:
         raise ValueError(f"dt_max={dt_max} is invalid: pass a step bound > 0")
+    if checkpoint_every is not None and not checkpoint_every > 0.0:
+        raise ValueError(
+            f"checkpoint_every={checkpoint_every} is invalid: pass seconds > 0"
+        )
     t_end = float(t_end)
     mesh = Mesh.uniform(cells) if mesh is None else mesh
     times = _check_save_times(
         default_save_times(t_end, saves) if save_times is None else save_times, t_end
     )
+    settings = Settings(
+        t_end,
+        times,
+        float(cfl),
+        float(dt_max),
+        scheme,
+        limiter,
+        int(n_phi),
+        bool(store_fields),
+        max_steps,
+    )
+    start = initial_state(problem, mesh)
+    return execute(
+        problem,
+        mesh,
+        settings,
+        start,
+        _Record(),
+        0.0,
+        0,
+        progress,
+        checkpoint,
+        checkpoint_every,
+    )
 
+
+def execute(
+    problem: Problem,
+    mesh: Mesh,
+    settings: Settings,
+    state: tuple[np.ndarray, np.ndarray],
+    record: _Record,
+    t: float,
+    steps: int,
+    progress: bool | None,
+    checkpoint: str | os.PathLike | None,
+    checkpoint_every: float | None,
+) -> xr.Dataset:
+    """Run the time loop from a given state and return the dataset of the run.
+
+    This is the common part of :func:`solve` and :func:`pdeflow.checkpoint.resume`:
+    the record holds the saves made before ``t``.
+    """
     wall_start = time.perf_counter()
-    model = ReducedModel(problem, mesh, n_phi)
+    model = ReducedModel(problem, mesh, settings.n_phi)
     logger.info(
         "kernel tables for %d cells x %d phi nodes built in %.3f s",
         mesh.cells,
-        n_phi,
+        settings.n_phi,
         model.tables.build_seconds,
     )
-    stepper = Stepper(model, scheme, limiter, cfl, dt_max)
-    run = _Run(model, stepper, store_fields)
-    tau_plus, tau_minus = initial_state(problem, mesh)
-
-    stop_reason, t, steps = _time_loop(
-        run, tau_plus, tau_minus, times, max_steps, progress
+    stepper = Stepper(
+        model, settings.scheme, settings.limiter, settings.cfl, settings.dt_max
     )
+    run = _Run(model, stepper, settings.store_fields)
+    run.record = record
+    saver = _CheckpointSaver(problem, mesh, settings, run, checkpoint, checkpoint_every)
+
+    stop_reason, t, steps = _time_loop(run, state, t, steps, settings, progress, saver)
     wall_seconds = time.perf_counter() - wall_start
     logger.info("run stopped at t=%.6g after %d steps (%s)", t, steps, stop_reason)
 
-    meta = {
-        "t_end": t_end,
-        "cfl": cfl,
-        "dt_max": dt_max,
-        "scheme": scheme,
-        "limiter": limiter if scheme == "muscl" else "none",
-        "splitting": "strang" if scheme == "muscl" else "lie",
-        "n_phi": int(n_phi),
+    meta = settings.attributes() | {
         "steps": steps,
         "wall_seconds": wall_seconds,  # kernel tables included
         "kernel_build_seconds": model.tables.build_seconds,
         "stop_reason": stop_reason,
     }
-    return build_dataset(run.record, problem, mesh, run.phi_grid, meta)
+    dataset = build_dataset(run.record, problem, mesh, run.phi_grid, meta)
+    dataset["save_times"] = ("save", settings.save_times, {"units": "1"})
+    if stop_reason == "completed":
+        saver.remove()
+    return dataset
+
+
+class _StopRequest:
+    """Turns SIGINT and SIGTERM into a flag that the time loop checks between steps.
+
+    A signal then never lands between the update of the state and of the time,
+    so the state saved after it is consistent. Handlers are installed only in the
+    main thread, where Python delivers signals.
+    """
+
+    def __init__(self) -> None:
+        self.signal_name = ""
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def _handle(self, number: int, frame: object) -> None:
+        self.signal_name = signal.Signals(number).name
+
+    def __exit__(self, *exc_info: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
 
 
 def _time_loop(
     run: _Run,
-    tau_plus: np.ndarray,
-    tau_minus: np.ndarray,
-    times: np.ndarray,
-    max_steps: int | None,
+    state: tuple[np.ndarray, np.ndarray],
+    t: float,
+    steps: int,
+    settings: Settings,
     progress: bool | None,
+    saver: _CheckpointSaver,
 ) -> tuple[str, float, int]:
     """Advance to each save time in turn; return (stop reason, time, steps)."""
     model = run.model
-    t, steps, index = 0.0, 0, 0
+    times = settings.save_times
+    tau_plus, tau_minus = state
+    index = len(run.record.times)
     bar = tqdm(
         total=float(times[-1]),
+        initial=t,
         disable=None if progress is None else not progress,
         unit="t",
         desc="pdeflow",
         leave=False,
     )
-    try:
+    with _StopRequest() as stop, bar:
         while True:
             fields = model.fields(tau_plus, tau_minus)
             if index < times.size and t >= times[index]:
@@ -255,34 +372,88 @@ def _time_loop(
                 continue
             if index == times.size:
                 return "completed", t, steps
-            if max_steps is not None and steps >= max_steps:
-                return f"max_steps={max_steps} reached at t={t:.6g}", t, steps
+
+            reason = ""
+            if stop.signal_name:
+                reason = f"interrupted by {stop.signal_name} at t={t:.6g}"
+                logger.warning("%s after %d steps", reason, steps)
+            elif settings.max_steps is not None and steps >= settings.max_steps:
+                reason = f"max_steps={settings.max_steps} reached at t={t:.6g}"
+            if reason:
+                saver.save((tau_plus, tau_minus), t, steps, reason)
+                return reason, t, steps
 
             t_next = times[index]
             new_plus, new_minus, dt = run.stepper.step(
                 tau_plus, tau_minus, fields, t_next - t
             )
-            hits_save = dt >= t_next - t
             fault = _find_fault(new_plus, new_minus)
             if fault:
-                return (
+                reason = (
                     f"{fault} at step {steps + 1}, t={t + dt:.6g}; "
-                    f"last good state at t={t:.6g}",
-                    t,
-                    steps,
+                    f"last good state at t={t:.6g}"
                 )
+                logger.error("%s", reason)
+                saver.save((tau_plus, tau_minus), t, steps, reason)
+                return reason, t, steps
 
-            tau_plus, tau_minus = new_plus, new_minus
-            steps += 1
-            bar.update((t_next if hits_save else t + dt) - t)
-            t = t_next if hits_save else t + dt
-    except KeyboardInterrupt:
-        logger.warning(
-            "interrupted at t=%.6g after %d steps; returning saved data", t, steps
+            t_new = t_next if dt >= t_next - t else t + dt
+            bar.update(t_new - t)
+            tau_plus, tau_minus, t, steps = new_plus, new_minus, t_new, steps + 1
+            saver.save_if_due((tau_plus, tau_minus), t, steps)
+
+
+class _CheckpointSaver:
+    """Writes checkpoints of a run to one file, on request or every few seconds."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        mesh: Mesh,
+        settings: Settings,
+        run: _Run,
+        path: str | os.PathLike | None,
+        every: float | None,
+    ) -> None:
+        self.problem = problem
+        self.mesh = mesh
+        self.settings = settings
+        self.run = run
+        self.path = None if path is None else Path(path)
+        self.every = every
+        self.last = time.perf_counter()
+        if self.path is not None:
+            check_writable(self.path)
+
+    def save(
+        self, state: tuple[np.ndarray, np.ndarray], t: float, steps: int, reason: str
+    ) -> None:
+        if self.path is None:
+            return
+        write_checkpoint(
+            self.path,
+            self.problem,
+            self.mesh,
+            self.settings,
+            self.run.record,
+            self.run.phi_grid,
+            state,
+            t,
+            steps,
+            reason,
         )
-        return f"interrupted at t={t:.6g}", t, steps
-    finally:
-        bar.close()
+        self.last = time.perf_counter()
+        logger.info("checkpoint at t=%.6g written to %s", t, self.path)
+
+    def save_if_due(
+        self, state: tuple[np.ndarray, np.ndarray], t: float, steps: int
+    ) -> None:
+        if self.every is not None and time.perf_counter() - self.last >= self.every:
+            self.save(state, t, steps, f"periodic checkpoint at t={t:.6g}")
+
+    def remove(self) -> None:
+        if self.path is not None and self.path.exists():
+            self.path.unlink()
 
 
 def _find_fault(tau_plus: np.ndarray, tau_minus: np.ndarray) -> str:

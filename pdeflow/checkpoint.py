@@ -1,0 +1,154 @@
+"""Checkpoints: the state of an unfinished run, and resuming from it.
+
+A checkpoint is a run dataset (the saves made so far, in the layout of
+:func:`pdeflow.solve`) plus the current densities ``state_tau_plus`` and
+``state_tau_minus``, the save times of the run and, as attributes, the time, the
+step count and every setting. Resuming rebuilds the kernel tables, which are
+deterministic, and continues the same sequence of steps, so a resumed run
+matches an uninterrupted one to the last bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from .diagnostics import SCALARS
+from .mesh import Mesh
+from .output import build_dataset, open_run, write_netcdf
+from .problem import Problem
+
+if TYPE_CHECKING:
+    from .solver import Settings, _Record
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+
+def write_checkpoint(
+    path: str | os.PathLike,
+    problem: Problem,
+    mesh: Mesh,
+    settings: Settings,
+    record: _Record,
+    phi_grid: np.ndarray,
+    state: tuple[np.ndarray, np.ndarray],
+    t: float,
+    steps: int,
+    reason: str,
+) -> Path:
+    """Write the state of a run atomically to ``path``; return the path."""
+    meta = settings.attributes() | {
+        "steps": steps,
+        "stop_reason": reason,
+        "checkpoint_format": FORMAT_VERSION,
+        "state_time": float(t),
+        "state_steps": int(steps),
+    }
+    dataset = build_dataset(record, problem, mesh, phi_grid, meta)
+    density = {"units": "1/rad"}
+    dataset["state_tau_plus"] = ("theta", state[0], density)
+    dataset["state_tau_minus"] = ("theta", state[1], density)
+    dataset["save_times"] = ("save", settings.save_times, {"units": "1"})
+    return write_netcdf(dataset, path)
+
+
+def _record_from(dataset: xr.Dataset) -> _Record:
+    from .solver import _Record
+
+    record = _Record()
+    record.times = [float(value) for value in dataset.time.values]
+    record.steps = [int(value) for value in dataset.steps.values]
+    record.tau_plus = list(dataset.tau_plus.values)
+    record.tau_minus = list(dataset.tau_minus.values)
+    record.predictor = list(dataset.predictor.values)
+    if "G" in dataset:
+        record.G = list(dataset.G.values)
+        record.V = list(dataset.V.values)
+    record.scalars = {name: list(dataset[name].values) for name in SCALARS}
+    return record
+
+
+def _settings_from(dataset: xr.Dataset) -> Settings:
+    from .solver import Settings
+
+    attrs = dataset.attrs
+    max_steps = int(attrs["max_steps"])
+    return Settings(
+        t_end=float(attrs["t_end"]),
+        save_times=np.asarray(dataset.save_times.values, dtype=float),
+        cfl=float(attrs["cfl"]),
+        dt_max=float(attrs["dt_max"]),
+        scheme=str(attrs["scheme"]),
+        limiter=str(attrs["limiter"]) if attrs["scheme"] == "muscl" else "mc",
+        n_phi=int(attrs["n_phi"]),
+        store_fields=bool(int(attrs["store_fields"])),
+        max_steps=None if max_steps < 0 else max_steps,
+    )
+
+
+def resume(
+    path: str | os.PathLike,
+    *,
+    max_steps: int | None = None,
+    progress: bool | None = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: float | None = None,
+) -> xr.Dataset:
+    """Continue a run from a checkpoint written by :func:`pdeflow.solve`.
+
+    Parameters
+    ----------
+    path : path
+        Checkpoint file.
+    max_steps : int, optional
+        New bound on the total step count; by default the run has none, even
+        when the interrupted run stopped at its own max_steps.
+    progress : bool or None
+        Show a progress bar; None shows it only on a terminal.
+    checkpoint : path, optional
+        Where to write later checkpoints; default ``path`` itself.
+    checkpoint_every : float, optional
+        Wall-clock seconds between periodic checkpoints.
+
+    Returns
+    -------
+    xarray.Dataset
+        The whole run, saves from before the checkpoint included.
+    """
+    from .solver import execute
+
+    dataset = open_run(path)
+    if "state_tau_plus" not in dataset or "checkpoint_format" not in dataset.attrs:
+        raise OSError(
+            f"{str(path)!r} is a run file, not a checkpoint: pass the file that "
+            "'pdeflow solve' wrote next to --out when the run stopped early"
+        )
+    problem = Problem(int(dataset.attrs["d"]), int(dataset.attrs["d_H"]))
+    mesh = Mesh(dataset.theta_edges.values, kind=str(dataset.attrs["mesh"]))
+    settings = _settings_from(dataset)
+    settings = type(settings)(**{**settings.__dict__, "max_steps": max_steps})
+    state = (dataset.state_tau_plus.values, dataset.state_tau_minus.values)
+    t = float(dataset.attrs["state_time"])
+    steps = int(dataset.attrs["state_steps"])
+    logger.info("resuming from t=%.6g after %d steps", t, steps)
+
+    target = path if checkpoint is None else checkpoint
+    return execute(
+        problem,
+        mesh,
+        settings,
+        state,
+        _record_from(dataset),
+        t,
+        steps,
+        progress,
+        target,
+        checkpoint_every,
+    )
