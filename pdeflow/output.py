@@ -187,6 +187,11 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
         of a pdeflow run.
     """
     source = Path(path)
+    if source.is_dir():
+        raise OSError(
+            f"run file {str(source)!r} is a folder: pass the path of a pdeflow "
+            "NetCDF file"
+        )
     if not source.is_file():
         raise OSError(
             f"run file {str(source)!r} not found: pass the path of a pdeflow "

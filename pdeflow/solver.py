@@ -59,22 +59,30 @@ class _Record:
 
 
 def default_save_times(t_end: float, saves: int = DEFAULT_SAVES) -> np.ndarray:
-    """Return 0 followed by ``saves - 1`` log-spaced times from t_end / 1e4 to t_end."""
+    """Return 0, then ``saves - 1`` times log-spaced from t_end / 1e4 to t_end.
+
+    With ``saves = 2`` the times are 0 and t_end.
+    """
     if isinstance(saves, bool) or not isinstance(saves, int | np.integer) or saves < 2:
         raise ValueError(f"saves={saves!r} is invalid: pass an integer >= 2")
+    if saves == 2:
+        return np.array([0.0, t_end])
     return np.concatenate([[0.0], np.geomspace(t_end * 1e-4, t_end, int(saves) - 1)])
 
 
 def _check_save_times(save_times: np.ndarray, t_end: float) -> np.ndarray:
+    """Validate save times; return them sorted, unique, with 0 and t_end added."""
     times = np.asarray(save_times, dtype=float).ravel()
     if times.size == 0:
         raise ValueError("save_times is empty: pass at least one time in [0, t_end]")
-    if not np.all(np.isfinite(times)) or times.min() < 0.0 or times.max() > t_end:
+    if not np.all(np.isfinite(times)):
+        raise ValueError("save_times contains nan or inf: pass finite times")
+    if times.min() < 0.0 or times.max() > t_end:
         raise ValueError(
             f"save_times must lie in [0, t_end={t_end}]: got values from "
             f"{times.min():.6g} to {times.max():.6g}"
         )
-    return np.unique(times)
+    return np.unique(np.concatenate([[0.0, t_end], times]))
 
 
 def initial_state(problem: Problem, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +210,8 @@ def solve(
     n_phi : int
         Nodes of the Gauss–Jacobi rule of the angle law g.
     save_times : ndarray, optional
-        Times in [0, t_end] at which to save; default ``default_save_times``.
+        Times in [0, t_end] at which to save; 0 and t_end are always added.
+        Default ``default_save_times``.
     saves : int
         Number of default save times when ``save_times`` is not given.
     store_fields : bool
@@ -303,6 +312,7 @@ def execute(
     logger.info("run stopped at t=%.6g after %d steps (%s)", t, steps, stop_reason)
 
     meta = settings.attributes() | {
+        "final_time": t,
         "steps": steps,
         "wall_seconds": wall_seconds,  # kernel tables included
         "kernel_build_seconds": model.tables.build_seconds,

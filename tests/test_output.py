@@ -91,3 +91,19 @@ def test_open_run_rejects_foreign_files(tmp_path):
 def test_write_rejects_missing_folder(small_run, tmp_path):
     with pytest.raises(OSError, match="does not exist"):
         write_netcdf(small_run, tmp_path / "no" / "run.nc")
+
+
+def test_written_file_follows_umask(small_run, tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = write_netcdf(small_run, tmp_path / "run.nc")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_open_run_names_folder(tmp_path):
+    with pytest.raises(OSError, match="is a folder"):
+        open_run(tmp_path)

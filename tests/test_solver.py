@@ -152,3 +152,14 @@ def test_solve_rejects_bad_input(kwargs, error, message):
     arguments.update(kwargs)
     with pytest.raises(error, match=message):
         solve(PAPER, **arguments)
+
+
+def test_two_saves_are_start_and_end():
+    run = solve(Problem(6, 2), 1.0, 16, saves=2)
+    np.testing.assert_array_equal(run.time.values, [0.0, 1.0])
+    assert run.attrs["final_time"] == 1.0
+
+
+def test_save_times_always_include_start_and_end():
+    run = solve(Problem(6, 2), 1.0, 16, save_times=[0.5])
+    np.testing.assert_array_equal(run.time.values, [0.0, 0.5, 1.0])
