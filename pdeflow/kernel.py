@@ -24,7 +24,8 @@ roles of (r, p) and (s, q) swap: Ka(c; p, q) = Kb(1/c; q, p) and
 Kb(c; p, q) = Ka(1/c; q, p). The kink of the kernel lies at c = 1, that is at
 theta + phi = pi/2, and 1 - c^2 is computed there from cos(theta + phi)
 cos(theta - phi) to keep its digits. The integrals use a tanh-sinh rule, which
-resolves the boundary layer of width sqrt(1 - c^2) at psi = pi/2.
+resolves the boundary layer of width sqrt(1 - c^2) at psi = pi/2; away from the
+kink (c^2 <= 0.9) a Gauss–Legendre rule does the same work faster.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ _PSI, _PSI_COMPLEMENT, _PSI_WEIGHTS = tanh_sinh(level=5)
 _KEEP = _PSI_COMPLEMENT > 1e-140
 _COS_PSI = np.sin(_PSI_COMPLEMENT[_KEEP])
 _PSI_WEIGHTS = _PSI_WEIGHTS[_KEEP]
+
+# Away from the kink (z = c^2 <= 0.9) the integrand is analytic in a strip of
+# half-width acosh(1/sqrt(0.9)) = 0.32 around [0, pi/2], where a 40-node
+# Gauss–Legendre rule reaches round-off at a fifth of the cost.
+_SMOOTH_Z = 0.9
+_GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(40)
+_COS_PSI_GAUSS = np.cos(0.25 * np.pi * (_GAUSS_X + 1.0))
+_PSI_WEIGHTS_GAUSS = 0.25 * np.pi * _GAUSS_W
 _CHUNK = 4096  # kernel points per vectorised block, to bound temporary memory
 
 
@@ -69,9 +78,19 @@ def _psi_integral(
     z: np.ndarray, one_minus_z: np.ndarray, cos_power: int, exponent: float
 ) -> np.ndarray:
     """Integrate cos^m(psi) ((1 - z) + z cos^2 psi)^exponent over [0, pi/2]."""
-    base = one_minus_z[:, None] + z[:, None] * _COS_PSI[None, :] ** 2
-    integrand = _COS_PSI[None, :] ** cos_power * base**exponent
-    return integrand @ _PSI_WEIGHTS
+    result = np.empty_like(z)
+    smooth = z <= _SMOOTH_Z
+    rules = (
+        (smooth, _COS_PSI_GAUSS, _PSI_WEIGHTS_GAUSS),
+        (~smooth, _COS_PSI, _PSI_WEIGHTS),
+    )
+    for rows, cos_psi, weights in rules:
+        if not rows.any():
+            continue
+        base = one_minus_z[rows, None] + z[rows, None] * cos_psi[None, :] ** 2
+        integrand = cos_psi[None, :] ** cos_power * base**exponent
+        result[rows] = integrand @ weights
+    return result
 
 
 def _k_pair_below_one(
