@@ -13,6 +13,7 @@ between neurons and a subspace H. pdeflow evolves their densities on a mesh.
 """
 
 from . import kernel, quadrature, scheme
+from .compare import compare
 from .mesh import Mesh
 from .output import open_run, package_version, write_netcdf
 from .problem import Problem
@@ -23,6 +24,7 @@ __version__ = package_version()
 __all__ = [
     "Mesh",
     "Problem",
+    "compare",
     "kernel",
     "open_run",
     "quadrature",
