@@ -13,7 +13,7 @@ between neurons and a subspace H. pdeflow evolves their densities on a mesh.
 """
 
 from . import kernel, quadrature, scheme
-from .compare import compare
+from .comparison import compare
 from .mesh import Mesh
 from .output import open_run, package_version, write_netcdf
 from .problem import Problem

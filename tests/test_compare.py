@@ -6,7 +6,7 @@ import xarray as xr
 from scipy.stats import wasserstein_distance
 
 import pdeflow
-from pdeflow.compare import compare, match_times, plot_comparison, wasserstein_1d
+from pdeflow.comparison import compare, match_times, plot_comparison, wasserstein_1d
 
 
 def _uniform(low, high, cells):

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pdeflow  # noqa: E402
-from pdeflow.compare import compare, plot_comparison  # noqa: E402
+from pdeflow.comparison import compare, plot_comparison  # noqa: E402
 from pdeflow.particles import (  # noqa: E402
     simulate_deterministic,
     simulate_faithful,
