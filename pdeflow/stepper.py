@@ -19,6 +19,7 @@ import numpy as np
 
 from . import scheme as fv
 from .fields import Fields, ReducedModel
+from .fused import stable_step_pair, upwind_pair_step
 
 # The corrector shrinks the step at most this many times when the mean velocity
 # is faster than the one that sized the step.
@@ -60,6 +61,8 @@ class Stepper:
     def transport_limit(self, V_faces: np.ndarray) -> float:
         """Return the stable step of both densities for face velocities V_faces."""
         widths = self.model.widths
+        if self.scheme == "upwind":
+            return stable_step_pair(V_faces, widths, self.cfl)
         dt_plus = fv.max_stable_step(V_faces, widths, self.cfl, self.scheme)
         dt_minus = fv.max_stable_step(-V_faces, widths, self.cfl, self.scheme)
         return min(dt_plus, dt_minus)
@@ -90,10 +93,7 @@ class Stepper:
             )
             return new_plus, new_minus
 
-        widths = self.model.widths
-        new_plus = fv.step(tau_plus, V_faces, 2.0 * G, widths, dt)
-        new_minus = fv.step(tau_minus, -V_faces, -2.0 * G, widths, dt)
-        return new_plus, new_minus
+        return upwind_pair_step(tau_plus, tau_minus, V_faces, G, self.model.widths, dt)
 
     def step(
         self,

@@ -1,0 +1,36 @@
+"""The fused numba kernels agree with the numpy scheme to round-off."""
+
+import numpy as np
+import pytest
+
+from pdeflow import scheme as fv
+from pdeflow.fused import stable_step_pair, upwind_pair_step
+
+
+@pytest.mark.parametrize("cells", [2, 3, 17, 500])
+def test_fused_step_matches_numpy_scheme(cells):
+    rng = np.random.default_rng(cells)
+    widths = rng.uniform(0.5, 1.5, cells)
+    widths *= 0.5 * np.pi / widths.sum()
+    velocity = rng.normal(size=cells + 1)
+    velocity[0] = velocity[-1] = 0.0
+    tau_plus = rng.uniform(size=cells)
+    tau_minus = rng.uniform(size=cells)
+    G = 0.3 * rng.normal(size=cells)
+
+    dt = stable_step_pair(velocity, widths, 0.9)
+    expected_dt = min(
+        fv.max_stable_step(velocity, widths, 0.9),
+        fv.max_stable_step(-velocity, widths, 0.9),
+    )
+    assert dt == expected_dt
+
+    new_plus, new_minus = upwind_pair_step(tau_plus, tau_minus, velocity, G, widths, dt)
+    expected_plus = fv.step(tau_plus, velocity, 2.0 * G, widths, dt)
+    expected_minus = fv.step(tau_minus, -velocity, -2.0 * G, widths, dt)
+    np.testing.assert_allclose(new_plus, expected_plus, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(new_minus, expected_minus, rtol=1e-14, atol=1e-15)
+
+
+def test_fused_stable_step_without_flow_is_infinite():
+    assert stable_step_pair(np.zeros(5), np.full(4, 0.4), 0.9) == np.inf
