@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .commands import add_animate, add_sweep
 from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import check_writable, open_run, package_version, write_netcdf
@@ -172,7 +173,28 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
         help="also draw the run into this image, such as fig.png",
     )
     _add_checkpoint_options(parser)
+    _add_config_options(parser)
     parser.set_defaults(handler=_run_solve)
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    from .config import KEYS, UNSET
+
+    parser.add_argument(
+        "--config",
+        metavar="TOML",
+        help="read run options from this TOML file; flags given here override it",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_run",
+        metavar="RUN",
+        help="re-create the run stored in this NetCDF file (default --out: "
+        "RUN with suffix .rerun.nc); --config and flags override its options",
+    )
+    # Options absent from the command line stay absent, so they cannot
+    # override the values of --config or --from.
+    parser.set_defaults(**dict.fromkeys(KEYS, UNSET))
 
 
 def _add_checkpoint_options(parser: argparse.ArgumentParser) -> None:
@@ -314,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plot(commands)
     _add_convergence(commands)
     _add_resume(commands)
+    add_sweep(commands)
+    add_animate(commands)
     for subparser in commands.choices.values():
         _add_verbosity(subparser, default=argparse.SUPPRESS)
     return parser
@@ -368,6 +392,9 @@ def _problem(args: argparse.Namespace) -> Problem:
 
 
 def _run_solve(args: argparse.Namespace) -> int:
+    from .config import resolve_arguments, run_attributes
+
+    config = resolve_arguments(args)
     problem = _problem(args)
     if args.t_end <= 0.0:
         raise UserError(f"--t-end {args.t_end:g} is invalid: pass a final time > 0")
@@ -397,6 +424,7 @@ def _run_solve(args: argparse.Namespace) -> int:
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
     )
+    run.attrs.update(run_attributes(config))
     return _finish(run, args, image, checkpoint)
 
 
