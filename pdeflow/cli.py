@@ -10,20 +10,21 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
+from .arguments import integer, number, times
 from .commands import add_animate, add_sweep
 from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import check_writable, open_run, package_version, write_netcdf
+from .particle_commands import add_compare, add_particles
 from .problem import Problem
 from .scheme import DEFAULT_LIMITER, SCHEMES
 from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
 
 USER_ERROR = 2
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 class UserError(Exception):
@@ -37,44 +38,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USER_ERROR, f"pdeflow: error: {message}\n")
 
 
-def _integer(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not an integer: pass a whole number >= {minimum}"
-            ) from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"{value} is too small: pass a value >= {minimum}"
-            )
-        return value
-
-    return parse
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not finite: pass a finite number"
-        )
-    return value
-
-
-def _times(text: str) -> np.ndarray:
-    try:
-        return np.array([float(item) for item in text.split(",") if item.strip()])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of times, such as 0,1,10,100"
-        ) from None
-
-
 def _add_solve(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "solve",
@@ -82,30 +45,30 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
         description="Solve the reduced mean-field PDE for tau_plus and tau_minus.",
     )
     parser.add_argument(
-        "--d", type=_integer(2), default=30, help="input dimension d (default 30)"
+        "--d", type=integer(2), default=30, help="input dimension d (default 30)"
     )
     parser.add_argument(
         "--d-H",
         dest="d_H",
-        type=_integer(1),
+        type=integer(1),
         default=5,
         help="dimension d_H of the subspace H, 1 <= d_H < d (default 5)",
     )
     parser.add_argument(
         "--t-end",
-        type=_number,
+        type=number,
         default=3000.0,
         help="final time of the gradient flow (default 3000)",
     )
     parser.add_argument(
         "--cells",
-        type=_integer(2),
+        type=integer(2),
         default=1024,
         help="number of cells of [0, pi/2] (default 1024)",
     )
     parser.add_argument(
         "--cfl",
-        type=_number,
+        type=number,
         default=0.9,
         help="Courant number in (0, 1] (default 0.9)",
     )
@@ -123,7 +86,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--dt-max",
-        type=_number,
+        type=number,
         default=float("inf"),
         help="upper bound of the time step (default: none)",
     )
@@ -135,7 +98,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--grading",
-        type=_number,
+        type=number,
         default=2.0,
         help="exponent of the graded mesh, >= 1: the first cell is about "
         "cells^-grading of pi/2 wide (default 2)",
@@ -147,21 +110,21 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--n-phi",
-        type=_integer(2),
+        type=integer(2),
         default=DEFAULT_N_PHI,
         help=f"Gauss–Jacobi nodes of the angle law (default {DEFAULT_N_PHI})",
     )
     saves = parser.add_mutually_exclusive_group()
     saves.add_argument(
         "--saves",
-        type=_integer(2),
+        type=integer(2),
         default=DEFAULT_SAVES,
         help=f"number of save times: 0, then log-spaced from t_end/1e4 "
         f"(default {DEFAULT_SAVES})",
     )
     saves.add_argument(
         "--save-times",
-        type=_times,
+        type=times,
         help="comma-separated save times, such as 0,10,100,1000",
     )
     parser.add_argument(
@@ -205,7 +168,7 @@ def _add_checkpoint_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--checkpoint-every",
-        type=_number,
+        type=number,
         metavar="SECONDS",
         help="wall-clock seconds between periodic checkpoints (default: none)",
     )
@@ -234,6 +197,15 @@ def _checkpoint_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _check_distinct(out: Path, image: Path | None, checkpoint: Path) -> None:
+    """Reject an image or checkpoint path that would overwrite the run file."""
+    for option, path in (("--plot", image), ("--checkpoint", checkpoint)):
+        if path is not None and path.resolve() == out.resolve():
+            raise UserError(
+                f"{option} {str(path)!r} is the same file as --out: choose another name"
+            )
+
+
 def _finish(run, args: argparse.Namespace, image: Path | None, checkpoint: Path) -> int:
     """Write the run and its image, print the summary; return the exit code."""
     write_netcdf(run, args.out)
@@ -255,6 +227,7 @@ def _run_resume(args: argparse.Namespace) -> int:
     check_writable(Path(args.out))
     image = _image_path(args.plot)
     checkpoint = Path(args.checkpoint or args.checkpoint_file)
+    _check_distinct(Path(args.out), image, checkpoint)
     run = resume(
         args.checkpoint_file,
         progress=None if not args.quiet else False,
@@ -277,9 +250,9 @@ def _add_plot(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--snapshots",
-        type=_integer(1),
+        type=integer(1, maximum=12),
         default=6,
-        help="times drawn per density panel (default 6)",
+        help="times drawn per density panel, 1 to 12 (default 6)",
     )
     parser.set_defaults(handler=_run_plot)
 
@@ -290,9 +263,9 @@ def _add_convergence(commands: argparse._SubParsersAction) -> None:
         help="measure the observed orders in space, time and phi quadrature",
         description="Measure observed convergence orders from successive refinements.",
     )
-    parser.add_argument("--d", type=_integer(2), default=30, help="input dimension d")
+    parser.add_argument("--d", type=integer(2), default=30, help="input dimension d")
     parser.add_argument(
-        "--d-H", dest="d_H", type=_integer(1), default=5, help="dimension d_H of H"
+        "--d-H", dest="d_H", type=integer(1), default=5, help="dimension d_H of H"
     )
     parser.add_argument(
         "--quick", action="store_true", help="coarse levels, a few seconds in all"
@@ -338,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_resume(commands)
     add_sweep(commands)
     add_animate(commands)
+    add_particles(commands)
+    add_compare(commands)
     for subparser in commands.choices.values():
         _add_verbosity(subparser, default=argparse.SUPPRESS)
     return parser
@@ -358,7 +333,7 @@ def _add_verbosity(parser: argparse.ArgumentParser, default: object = False) -> 
         "--quiet",
         action="store_true",
         default=default,
-        help="print errors only, no progress bar",
+        help="print warnings and errors only: no summary, no progress bar",
     )
 
 
@@ -368,7 +343,7 @@ def _image_path(text: str | None) -> Path | None:
     path = Path(text)
     if path.suffix.lower() not in (".png", ".pdf", ".svg", ".jpg", ".jpeg"):
         raise UserError(
-            f"image path {text!r} has no known suffix: use .png, .pdf or .svg"
+            f"image path {text!r} has no known suffix: use .png, .pdf, .svg or .jpg"
         )
     check_writable(path)
     return path
@@ -408,6 +383,7 @@ def _run_solve(args: argparse.Namespace) -> int:
     check_writable(Path(args.out))
     image = _image_path(args.plot)
     checkpoint = _checkpoint_path(args)
+    _check_distinct(Path(args.out), image, checkpoint)
 
     run = solve(
         problem,
@@ -438,7 +414,8 @@ def summary_table(run, out: str | Path, image: Path | None = None) -> str:
             "mesh, scheme",
             f"{run.attrs['cells']} cells {run.attrs['mesh']}, {run.attrs['scheme']}",
         ),
-        ("final time t", f"{float(last.time):.6g}"),
+        ("time reached", f"{float(run.attrs.get('final_time', last.time)):.6g}"),
+        ("last saved time", f"{float(last.time):.6g}"),
         (
             "mass of tau_plus",
             f"{float(last.mass_plus):.6f} (alpha = {alpha:.6f}, "
@@ -481,19 +458,26 @@ def _run_plot(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pdeflow`` command; return its exit code."""
     args = build_parser().parse_args(argv)
-    level = (
-        logging.DEBUG
-        if args.verbose
-        else logging.WARNING
-        if args.quiet
-        else logging.INFO
+
+    # Other libraries (h5py, matplotlib) stay at WARNING; -v opens pdeflow's log.
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:
+        logging.getLogger("pdeflow").setLevel(logging.DEBUG)
     try:
         return args.handler(args)
-    except (UserError, ValueError, TypeError, OSError) as error:
+    except (UserError, ValueError, TypeError, OSError, ImportError) as error:
         print(f"pdeflow: error: {error}", file=sys.stderr)
         return USER_ERROR
+    except KeyboardInterrupt:
+        # Signals reaching here arrive before the time loop, where nothing is
+        # written yet; inside the loop they stop the run with its data saved.
+        print(
+            "pdeflow: interrupted before the run started; nothing written",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

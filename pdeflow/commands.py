@@ -10,17 +10,7 @@ import argparse
 import logging
 from pathlib import Path
 
-
-def _positive_integer(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an integer: pass a whole number >= 1"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small: pass a value >= 1")
-    return value
+from .arguments import integer
 
 
 def add_sweep(commands: argparse._SubParsersAction) -> None:
@@ -48,7 +38,7 @@ def add_sweep(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--workers",
-        type=_positive_integer,
+        type=integer(1),
         help="worker processes of the local cluster (default: one in-process "
         "worker with a thread per core)",
     )
@@ -99,13 +89,13 @@ def add_animate(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--fps",
-        type=_positive_integer,
+        type=integer(1),
         default=10,
         help="frames per second (default 10)",
     )
     parser.add_argument(
         "--max-frames",
-        type=_positive_integer,
+        type=integer(1),
         help="draw at most this many saved times, spread evenly (default: all)",
     )
     parser.set_defaults(handler=run_animate_command)

@@ -1,4 +1,4 @@
-"""Checkpoints: resumed runs match uninterrupted ones bit for bit; faults keep the state."""
+"""Checkpoints: resumed runs match uninterrupted ones bit for bit."""
 
 import signal
 import subprocess

@@ -89,6 +89,9 @@ def test_save_times_option(tmp_path):
         (["--scheme", "weno"], "invalid choice: 'weno'"),
         (["--mesh", "graded", "--grading", "0.5"], "--grading 0.5"),
         (["--dt-max", "0"], "--dt-max 0"),
+        (["--out", "same.png", "--plot", "same.png"], "same file as --out"),
+        (["--save-times", "0,nan"], "contains nan or inf"),
+        (["--t-end", "abc"], "'abc' is not a number"),
         (["--out", "/nonexistent/dir/run.nc"], "does not exist"),
         (["--save-times", "0,a"], "comma-separated"),
         (["--plot", "fig.txt"], "no known suffix"),
@@ -176,3 +179,99 @@ def test_muscl_on_graded_mesh(tmp_path):
     assert run.attrs["mesh"] == "graded(power=2, ends=both)"
     widths = run.theta_edges.diff("face").values
     assert widths[0] < widths[12] / 10
+
+
+def test_particles_and_compare(tmp_path, capsys):
+    pde = tmp_path / "pde.nc"
+    particles = tmp_path / "particles.nc"
+    assert (
+        main(
+            [
+                "-q",
+                "solve",
+                "--d",
+                "6",
+                "--d-H",
+                "2",
+                "--t-end",
+                "0.5",
+                "--cells",
+                "64",
+                "--save-times",
+                "0,0.25,0.5",
+                "--out",
+                str(pde),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "-q",
+                "particles",
+                "--kind",
+                "reduced",
+                "--d",
+                "6",
+                "--d-H",
+                "2",
+                "--t-end",
+                "0.5",
+                "--m",
+                "60",
+                "--save-times",
+                "0,0.25,0.5",
+                "--out",
+                str(particles),
+            ]
+        )
+        == 0
+    )
+    run = open_run(particles)
+    assert run.attrs["d"] == 6
+
+    result = tmp_path / "comparison.nc"
+    image = tmp_path / "comparison.png"
+    assert (
+        main(
+            [
+                "compare",
+                str(pde),
+                str(particles),
+                "--out",
+                str(result),
+                "--plot",
+                str(image),
+                "--labels",
+                "PDE,particles",
+            ]
+        )
+        == 0
+    )
+    table = capsys.readouterr().out
+    assert "mass_plus_relative_error" in table
+    assert image.stat().st_size > 10_000
+    import xarray as xr
+
+    comparison = xr.open_dataset(result, engine="h5netcdf")
+    assert comparison.sizes["time"] == 3
+    # 60 Gauss-placed particles follow the 64-cell PDE closely over this span.
+    assert float(comparison.mass_plus_relative_error.max()) < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--kind", "faithful", "--t-end", "1"], "--t-end does not apply"),
+        (["--kind", "network"], "needs --t-end"),
+        (["--kind", "swarm"], "invalid choice: 'swarm'"),
+        (["--kind", "reduced", "--t-end", "1", "--m", "0"], "pass a value >= 1"),
+    ],
+)
+def test_particles_bad_input(tmp_path, args, needle):
+    result = _pdeflow("particles", *args, "--out", "p.nc", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

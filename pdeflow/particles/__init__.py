@@ -7,7 +7,7 @@
   descent on fresh samples, projected on (tau_plus, tau_minus).
 
 Every simulation returns a dataset in the layout of ``pdeflow.solve``, so
-``pdeflow.compare`` (in ``pdeflow.comparison``) and the plotting functions take either kind of run.
+``pdeflow.compare`` and the plotting functions take either kind of run.
 """
 
 from __future__ import annotations
