@@ -19,7 +19,12 @@ import numpy as np
 
 from . import scheme as fv
 from .fields import Fields, ReducedModel
-from .fused import stable_step_pair, upwind_pair_step
+from .fused import (
+    LIMITER_CODES,
+    muscl_step_fused,
+    stable_step_pair,
+    upwind_pair_step,
+)
 
 # The corrector shrinks the step at most this many times when the mean velocity
 # is faster than the one that sized the step.
@@ -85,12 +90,9 @@ class Stepper:
     ) -> tuple[np.ndarray, np.ndarray]:
         if self.scheme == "muscl":
             edges = self.model.mesh.edges
-            new_plus = fv.muscl_step(
-                tau_plus, V_faces, 2.0 * G, edges, dt, self.limiter
-            )
-            new_minus = fv.muscl_step(
-                tau_minus, -V_faces, -2.0 * G, edges, dt, self.limiter
-            )
+            code = LIMITER_CODES[self.limiter]
+            new_plus = muscl_step_fused(tau_plus, V_faces, 2.0 * G, edges, dt, code)
+            new_minus = muscl_step_fused(tau_minus, -V_faces, -2.0 * G, edges, dt, code)
             return new_plus, new_minus
 
         return upwind_pair_step(tau_plus, tau_minus, V_faces, G, self.model.widths, dt)

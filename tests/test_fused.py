@@ -34,3 +34,29 @@ def test_fused_step_matches_numpy_scheme(cells):
 
 def test_fused_stable_step_without_flow_is_infinite():
     assert stable_step_pair(np.zeros(5), np.full(4, 0.4), 0.9) == np.inf
+
+
+@pytest.mark.parametrize("limiter", ["minmod", "vanleer", "mc"])
+@pytest.mark.parametrize("cells", [2, 3, 40])
+def test_fused_muscl_matches_numpy_scheme(limiter, cells):
+    from pdeflow.fused import LIMITER_CODES, muscl_step_fused
+
+    rng = np.random.default_rng(cells)
+    inner = np.sort(rng.uniform(0.0, 0.5 * np.pi, cells - 1))
+    edges = np.r_[0.0, inner, 0.5 * np.pi]
+    density = rng.uniform(size=cells)
+    velocity = rng.normal(size=cells + 1)
+    velocity[0] = velocity[-1] = 0.0
+    rate = 0.2 * rng.normal(size=cells)
+    dt = fv.stable_dt(velocity, edges, 0.9, "muscl")
+
+    fused = muscl_step_fused(density, velocity, rate, edges, dt, LIMITER_CODES[limiter])
+    expected = fv.muscl_step(density, velocity, rate, edges, dt, limiter)
+    np.testing.assert_allclose(fused, expected, rtol=1e-13, atol=1e-14)
+
+
+def test_limiter_codes_cover_every_limiter():
+    from pdeflow.fused import LIMITER_CODES
+    from pdeflow.limiters import LIMITERS
+
+    assert set(LIMITER_CODES) == set(LIMITERS)
