@@ -275,3 +275,32 @@ def test_particles_bad_input(tmp_path, args, needle):
     assert needle in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupt_during_kernel_build(tmp_path):
+    # 60000 cells take several seconds of kernel tables, so the signal arrives
+    # before the time loop: one line, exit code 130, nothing written.
+    command = [
+        sys.executable,
+        "-m",
+        "pdeflow.cli",
+        "solve",
+        "--cells",
+        "60000",
+        "--t-end",
+        "1",
+        "--out",
+        "run.nc",
+    ]
+    child = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    import signal
+    import time
+
+    time.sleep(3.0)  # past the imports, well inside the table build
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        "pdeflow: interrupted before the run started; nothing written"
+    ]
+    assert list(tmp_path.iterdir()) == []
