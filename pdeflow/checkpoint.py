@@ -20,11 +20,11 @@ import xarray as xr
 
 from .diagnostics import SCALARS
 from .mesh import Mesh
-from .output import build_dataset, open_run, write_netcdf
+from .output import Record, build_dataset, open_run, write_netcdf
 from .problem import Problem
 
 if TYPE_CHECKING:
-    from .solver import Settings, _Record
+    from .solver import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def write_checkpoint(
     problem: Problem,
     mesh: Mesh,
     settings: Settings,
-    record: _Record,
+    record: Record,
     phi_grid: np.ndarray,
     state: tuple[np.ndarray, np.ndarray],
     t: float,
@@ -59,10 +59,8 @@ def write_checkpoint(
     return write_netcdf(dataset, path)
 
 
-def _record_from(dataset: xr.Dataset) -> _Record:
-    from .solver import _Record
-
-    record = _Record()
+def _record_from(dataset: xr.Dataset) -> Record:
+    record = Record()
     record.times = [float(value) for value in dataset.time.values]
     record.steps = [int(value) for value in dataset.steps.values]
     record.tau_plus = list(dataset.tau_plus.values)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -19,9 +19,6 @@ import xarray as xr
 from .diagnostics import SCALARS
 from .mesh import Mesh
 from .problem import Problem
-
-if TYPE_CHECKING:
-    from .solver import _Record
 
 REQUIRED_VARIABLES = (
     "tau_plus",
@@ -34,6 +31,26 @@ REQUIRED_VARIABLES = (
 )
 
 
+@dataclass
+class Record:
+    """Saved states and diagnostics of a run, appended at each save time.
+
+    ``build_dataset`` turns a record into a run dataset; the PDE solver and the
+    particle baselines fill it the same way.
+    """
+
+    times: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    tau_plus: list[np.ndarray] = field(default_factory=list)
+    tau_minus: list[np.ndarray] = field(default_factory=list)
+    predictor: list[np.ndarray] = field(default_factory=list)
+    G: list[np.ndarray] = field(default_factory=list)
+    V: list[np.ndarray] = field(default_factory=list)
+    scalars: dict[str, list[float]] = field(
+        default_factory=lambda: {name: [] for name in SCALARS}
+    )
+
+
 def package_version() -> str:
     """Return the installed version of pdeflow, or "unknown" from a bare checkout."""
     try:
@@ -43,7 +60,7 @@ def package_version() -> str:
 
 
 def build_dataset(
-    record: _Record, problem: Problem, mesh: Mesh, phi_grid: np.ndarray, meta: dict
+    record: Record, problem: Problem, mesh: Mesh, phi_grid: np.ndarray, meta: dict
 ) -> xr.Dataset:
     """Assemble the saved states of a run into a self-describing dataset."""
     time_attrs = {"long_name": "time of the mean-field gradient flow", "units": "1"}

@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +27,11 @@ from tqdm.auto import tqdm
 
 from . import scheme as fv
 from .checkpoint import write_checkpoint
-from .diagnostics import SCALARS, measure
+from .diagnostics import measure
 from .fields import ReducedModel
 from .kernel import phi_tilde
 from .mesh import HALF_PI, Mesh
-from .output import build_dataset, check_writable
+from .output import Record, build_dataset, check_writable
 from .problem import Problem
 from .stepper import Stepper
 
@@ -40,22 +40,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_N_PHI = 96
 DEFAULT_SAVES = 100
 PREDICTOR_POINTS = 65
-
-
-@dataclass
-class _Record:
-    """Saved states and diagnostics, appended at each save time."""
-
-    times: list[float] = field(default_factory=list)
-    steps: list[int] = field(default_factory=list)
-    tau_plus: list[np.ndarray] = field(default_factory=list)
-    tau_minus: list[np.ndarray] = field(default_factory=list)
-    predictor: list[np.ndarray] = field(default_factory=list)
-    G: list[np.ndarray] = field(default_factory=list)
-    V: list[np.ndarray] = field(default_factory=list)
-    scalars: dict[str, list[float]] = field(
-        default_factory=lambda: {name: [] for name in SCALARS}
-    )
 
 
 def default_save_times(t_end: float, saves: int = DEFAULT_SAVES) -> np.ndarray:
@@ -110,7 +94,7 @@ class _Run:
         self.model = model
         self.stepper = stepper
         self.store_fields = store_fields
-        self.record = _Record()
+        self.record = Record()
         grid = np.linspace(0.0, HALF_PI, PREDICTOR_POINTS)
         self.phi_grid = grid
         self.predictor_table = phi_tilde(
@@ -266,7 +250,7 @@ def solve(
         mesh,
         settings,
         start,
-        _Record(),
+        Record(),
         0.0,
         0,
         progress,
@@ -280,7 +264,7 @@ def execute(
     mesh: Mesh,
     settings: Settings,
     state: tuple[np.ndarray, np.ndarray],
-    record: _Record,
+    record: Record,
     t: float,
     steps: int,
     progress: bool | None,

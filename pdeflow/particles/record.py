@@ -14,14 +14,14 @@ dissipation from the Gauss–Jacobi rule of g with interpolated kernel tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from ..diagnostics import SCALARS
 from ..mesh import HALF_PI, Mesh
-from ..output import build_dataset
+from ..output import Record, build_dataset
 from ..problem import Problem
 from .interpolation import DEFAULT_TABLE_CELLS, KernelInterpolant
 
@@ -47,22 +47,6 @@ class ParticleState:
     theta: np.ndarray
     weight: np.ndarray
     sign: np.ndarray
-
-
-@dataclass
-class _Record:
-    """Saved states, with the attribute names that ``build_dataset`` reads."""
-
-    times: list[float] = field(default_factory=list)
-    steps: list[int] = field(default_factory=list)
-    tau_plus: list[np.ndarray] = field(default_factory=list)
-    tau_minus: list[np.ndarray] = field(default_factory=list)
-    predictor: list[np.ndarray] = field(default_factory=list)
-    G: list[np.ndarray] = field(default_factory=list)
-    V: list[np.ndarray] = field(default_factory=list)
-    scalars: dict[str, list[float]] = field(
-        default_factory=lambda: {name: [] for name in SCALARS}
-    )
 
 
 class ReducedFields:
@@ -141,7 +125,7 @@ class Recorder:
         self.predictor_kernel = KernelInterpolant(
             self.phi_grid, problem.d_H, problem.d_perp, table_cells
         )
-        self.record = _Record()
+        self.record = Record()
 
     def save(
         self,
