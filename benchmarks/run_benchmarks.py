@@ -35,6 +35,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from pdeflow import Mesh, Problem, compare, solve  # noqa: E402
 from pdeflow.fields import ReducedModel  # noqa: E402
@@ -89,7 +90,25 @@ def kernel_builds(quick: bool) -> list[dict]:
 
 def step_times(quick: bool) -> list[dict]:
     cells_list = [256, 1024] if quick else [256, 1024, 4096, 16384]
-    return [_step_row(cells) for cells in cells_list]
+    rows = []
+    for cells in cells_list:
+        # One BLAS thread, as inside pdeflow.solve; the plain mat-vec is also
+        # timed with the default thread count for comparison.
+        with threadpool_limits(limits=1, user_api="blas"):
+            row = _step_row(cells)
+        row["plain_blas_default_threads_gflops"] = _plain_gflops(cells)
+        rows.append(row)
+    return rows
+
+
+def _plain_gflops(cells: int, repeats: int = 200) -> float:
+    table, y = np.ones((cells, 96)), np.ones(96)
+
+    def plain():
+        for _ in range(repeats):
+            table @ y
+
+    return 2 * cells * 96 / (best_of(plain, 3) / repeats) / 1e9
 
 
 def _step_row(cells: int) -> dict:
