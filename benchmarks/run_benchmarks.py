@@ -300,13 +300,149 @@ def plot(report: dict, path: Path) -> None:
     plt.close(figure)
 
 
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cheapest(entries: list[dict]) -> dict | None:
+    """Return the first entry that reaches TARGET in mass and W2, or None."""
+    for entry in entries:
+        if max(entry["mass_error"], entry["w2"]) < TARGET:
+            return entry
+    return None
+
+
+def markdown(report: dict) -> str:
+    """Format a benchmark report as the Markdown tables of docs/benchmarks.md."""
+    parts = [f"Machine: {report['machine']}.", "", "### Kernel tables", ""]
+    parts.append(
+        _table(
+            ["d", "d_H", "cells", "n_phi", "build time (s)"],
+            [
+                [r["d"], r["d_H"], r["cells"], r["n_phi"], f"{r['seconds']:.3f}"]
+                for r in report["kernel_builds"]
+            ],
+        )
+    )
+    parts += ["", "### One time step (d = 30, d_H = 5, 96 phi nodes)", ""]
+    parts.append(
+        _table(
+            [
+                "cells",
+                "fields (us)",
+                "of which mat-vecs (us)",
+                "mat-vec GFLOP/s",
+                "plain BLAS GFLOP/s, 1 thread",
+                "plain BLAS GFLOP/s, default threads",
+                "upwind step (us)",
+                "MUSCL step (us)",
+            ],
+            [
+                [
+                    r["cells"],
+                    f"{r['fields_us']:.1f}",
+                    f"{r['matvecs_us']:.1f}",
+                    f"{r['matvec_gflops']:.2f}",
+                    f"{r['plain_blas_gflops']:.2f}",
+                    f"{r.get('plain_blas_default_threads_gflops', float('nan')):.2f}",
+                    f"{r['upwind_step_us']:.1f}",
+                    f"{r['muscl_step_us']:.1f}",
+                ]
+                for r in report["step_times"]
+            ],
+        )
+    )
+    paper = report["paper_run"]
+    parts += [
+        "",
+        "### The paper's configuration",
+        "",
+        f"d = 30, d_H = 5, 1024 cells, upwind, t = 3000: "
+        f"{paper['seconds']:.2f} s in all, {paper['kernel_seconds']:.2f} s of "
+        f"it for the kernel tables, {paper['steps']} steps, peak traced "
+        f"memory {paper['peak_traced_mb']:.1f} MB.",
+        "",
+        "### One step of each particle baseline (d = 30, d_H = 5)",
+        "",
+    ]
+    parts.append(
+        _table(
+            [
+                "m",
+                "reduced, RK4 (ms)",
+                "faithful, N = 1000 (ms)",
+                "network, batch 1024 (ms)",
+            ],
+            [
+                [
+                    r["m"],
+                    f"{r['reduced_step_ms']:.1f}",
+                    f"{r['faithful_step_ms']:.1f}",
+                    f"{r['network_step_ms']:.1f}",
+                ]
+                for r in report["particle_steps"]
+            ],
+        )
+    )
+    race = report["accuracy_race"]
+    parts += [
+        "",
+        f"### Cost of reaching a relative mass error and a W2 error below {TARGET:g}",
+        "",
+    ]
+    rows = []
+    for name, key in [
+        ("PDE, MUSCL", "cells"),
+        ("reduced particles", "m"),
+        ("paper's Monte-Carlo scheme", "m"),
+    ]:
+        entries = race[
+            {
+                "PDE, MUSCL": "pde_muscl",
+                "reduced particles": "reduced",
+                "paper's Monte-Carlo scheme": "faithful",
+            }[name]
+        ]
+        for entry in entries:
+            rows.append(
+                [
+                    name,
+                    f"{key} = {entry[key]}",
+                    f"{entry['seconds']:.3f}",
+                    f"{entry['mass_error']:.2e}",
+                    f"{entry['w2']:.2e}",
+                ]
+            )
+    parts.append(
+        _table(
+            [
+                "method",
+                "resolution",
+                "wall time (s)",
+                "relative mass error",
+                "W2 error (rad)",
+            ],
+            rows,
+        )
+    )
+    return "\n".join(parts) + "\n"
+
+
 def main() -> None:
     # Parameters
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/output"))
+    parser.add_argument(
+        "--from-json", type=Path, help="only format the tables of an earlier report"
+    )
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    if args.from_json:
+        print(markdown(json.loads(args.from_json.read_text())))
+        return
 
     # Measure
     report = {
@@ -324,7 +460,8 @@ def main() -> None:
     # Plot and report
     plot(report, args.out_dir / "benchmarks.png")
     (args.out_dir / "benchmarks.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    (args.out_dir / "benchmarks.md").write_text(markdown(report))
+    print(markdown(report))
 
 
 if __name__ == "__main__":
