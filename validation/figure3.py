@@ -6,10 +6,10 @@ d * eta = 0.15) give tau_plus and tau_minus at six times and, on log-log axes,
 the distance of each mass to its expected limit (alpha and 0) and the W2
 distance of each normalised measure to delta_0 and delta_(pi/2).
 
-The paper used m = 1024 particles and 20000 steps (t = 3000). One step at
-m = 1024 takes about 0.1 s on 2 cores, so that run takes about 40 minutes; the
-default here keeps the 20000 steps with m = 256 (6 minutes on 2 loaded
-cores).
+The paper used m = 1024 particles and 20000 steps (t = 3000). On 2 loaded
+cores one step takes about 0.045 s at m = 1024 and 0.017 s at m = 256, so the
+paper's run takes about 15 minutes; the default keeps the 20000 steps with
+m = 256 (6 minutes).
 
 Usage: python validation/figure3.py [--quick] [--out-dir DIR]
 
