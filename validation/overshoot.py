@@ -24,39 +24,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import critical_time, loglog_slope  # noqa: E402
 
 from pdeflow import Problem, solve  # noqa: E402
 
 
-def critical_time(times: np.ndarray, mass_plus: np.ndarray, alpha: float) -> float:
-    """Return the first time the mass of tau_plus exceeds alpha (linear interpolation).
-
-    Parameters
-    ----------
-    times, mass_plus : ndarray, shape (n,)
-        Saved times and masses.
-    alpha : float
-        Expected limit mass.
-
-    Returns
-    -------
-    float
-        t*, or nan when the mass never exceeds alpha.
-    """
-    above = np.flatnonzero(mass_plus > alpha)
-    if above.size == 0 or above[0] == 0:
-        return float("nan")
-    k = above[0]
-    fraction = (alpha - mass_plus[k - 1]) / (mass_plus[k] - mass_plus[k - 1])
-    return float(times[k - 1] + fraction * (times[k] - times[k - 1]))
-
-
 def late_rate(times: np.ndarray, values: np.ndarray, start: float) -> float:
     """Fit the exponent p of values ~ t^p over t >= start (log-log least squares)."""
-    keep = (times >= start) & (values > 0.0)
-    if keep.sum() < 3:
-        return float("nan")
-    return float(np.polyfit(np.log(times[keep]), np.log(values[keep]), 1)[0])
+    keep = times >= start
+    return loglog_slope(times[keep], values[keep])
 
 
 def main() -> None:
