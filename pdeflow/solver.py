@@ -260,6 +260,10 @@ def solve(
     )
 
 
+# The mat-vecs of a step are memory-bound: a second OpenBLAS thread gains nothing
+# and, beside other busy threads, slowed 8192-cell mat-vecs twentyfold on a
+# 2-core machine (benchmarks/run_benchmarks.py), so a run uses one BLAS thread.
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def execute(
     problem: Problem,
     mesh: Mesh,
@@ -278,38 +282,6 @@ def execute(
     the record holds the saves made before ``t``.
     """
     wall_start = time.perf_counter()
-    # The mat-vecs of a step are memory-bound: a second OpenBLAS thread gains
-    # nothing and, beside other busy threads, slowed 8192-cell mat-vecs
-    # twentyfold on a 2-core machine (benchmarks/run_benchmarks.py).
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _execute(
-            problem,
-            mesh,
-            settings,
-            state,
-            record,
-            t,
-            steps,
-            progress,
-            checkpoint,
-            checkpoint_every,
-            wall_start,
-        )
-
-
-def _execute(
-    problem: Problem,
-    mesh: Mesh,
-    settings: Settings,
-    state: tuple[np.ndarray, np.ndarray],
-    record: Record,
-    t: float,
-    steps: int,
-    progress: bool | None,
-    checkpoint: str | os.PathLike | None,
-    checkpoint_every: float | None,
-    wall_start: float,
-) -> xr.Dataset:
     model = ReducedModel(problem, mesh, settings.n_phi)
     logger.info(
         "kernel tables for %d cells x %d phi nodes built in %.3f s",
