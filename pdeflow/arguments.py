@@ -46,6 +46,13 @@ def number(text: str) -> float:
     return value
 
 
+def step_bound(text: str) -> float:
+    """Parse an upper bound > 0 that may be ``inf`` (no bound)."""
+    if text.strip().lower() in ("inf", "+inf", "infinity"):
+        return float("inf")
+    return positive_number(text)
+
+
 def positive_number(text: str) -> float:
     """Parse a finite number > 0."""
     value = number(text)

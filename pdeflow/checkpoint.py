@@ -91,6 +91,52 @@ def _settings_from(dataset: xr.Dataset) -> Settings:
     )
 
 
+def _check_checkpoint(dataset: xr.Dataset, path: str | os.PathLike) -> None:
+    """Raise OSError naming the problem when a checkpoint is damaged or foreign."""
+
+    def fail(problem: str) -> None:
+        raise OSError(
+            f"checkpoint {str(path)!r} is damaged ({problem}): rerun "
+            "'pdeflow solve' or pass an undamaged checkpoint"
+        )
+
+    version = dataset.attrs.get("checkpoint_format")
+    if version != FORMAT_VERSION:
+        fail(f"format {version}, expected {FORMAT_VERSION}")
+    needed = ("state_tau_minus", "save_times", "theta_edges")
+    missing = [name for name in needed if name not in dataset]
+    missing += [
+        key
+        for key in (
+            "state_time",
+            "state_steps",
+            "t_end",
+            "d",
+            "d_H",
+            "scheme",
+            "n_phi",
+            "cfl",
+            "dt_max",
+            "max_steps",
+            "store_fields",
+            "mesh",
+        )
+        if key not in dataset.attrs
+    ]
+    if missing:
+        fail(f"missing {', '.join(missing)}")
+    cells = dataset.sizes["theta"]
+    for name in ("state_tau_plus", "state_tau_minus"):
+        state = np.asarray(dataset[name].values, dtype=float)
+        if state.shape != (cells,) or dataset.theta_edges.size != cells + 1:
+            fail(f"{name} does not match the mesh of {cells} cells")
+        if not np.all(np.isfinite(state)) or state.min() < 0.0:
+            fail(f"{name} has non-finite or negative values")
+    t = float(dataset.attrs["state_time"])
+    if not 0.0 <= t <= float(dataset.attrs["t_end"]):
+        fail(f"state_time={t} outside [0, t_end={dataset.attrs['t_end']}]")
+
+
 def resume(
     path: str | os.PathLike,
     *,
@@ -128,6 +174,7 @@ def resume(
             f"{str(path)!r} is a run file, not a checkpoint: pass the file that "
             "'pdeflow solve' wrote next to --out when the run stopped early"
         )
+    _check_checkpoint(dataset, path)
     problem = Problem(int(dataset.attrs["d"]), int(dataset.attrs["d_H"]))
     mesh = Mesh(dataset.theta_edges.values, kind=str(dataset.attrs["mesh"]))
     settings = _settings_from(dataset)

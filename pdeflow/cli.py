@@ -13,11 +13,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .arguments import integer, number, times
+from .arguments import integer, number, step_bound, times
 from .commands import add_animate, add_sweep
 from .limiters import LIMITERS
 from .mesh import Mesh
-from .output import check_writable, open_run, package_version, write_netcdf
+from .output import (
+    check_distinct,
+    check_writable,
+    open_run,
+    package_version,
+    write_netcdf,
+)
 from .particle_commands import add_compare, add_particles
 from .problem import Problem
 from .scheme import DEFAULT_LIMITER, SCHEMES
@@ -86,7 +92,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--dt-max",
-        type=number,
+        type=step_bound,
         default=float("inf"),
         help="upper bound of the time step (default: none)",
     )
@@ -164,7 +170,8 @@ def _add_checkpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
         help="checkpoint file, written when the run stops early (fault, SIGINT, "
-        "SIGTERM) and every --checkpoint-every seconds (default: OUT.checkpoint)",
+        "SIGTERM) and every --checkpoint-every seconds (default: OUT.checkpoint "
+        "for solve, the input checkpoint for resume)",
     )
     parser.add_argument(
         "--checkpoint-every",
@@ -181,29 +188,23 @@ def _add_resume(commands: argparse._SubParsersAction) -> None:
         description="Continue a run from a checkpoint written by 'pdeflow solve'.",
     )
     parser.add_argument("checkpoint_file", metavar="CHECKPOINT", help="checkpoint file")
-    parser.add_argument("--out", default="run.nc", help="NetCDF file to write")
+    parser.add_argument(
+        "--out", default="run.nc", help="NetCDF file of the whole run (default run.nc)"
+    )
     parser.add_argument("--plot", metavar="IMAGE", help="also draw the run")
     _add_checkpoint_options(parser)
     parser.set_defaults(handler=_run_resume)
 
 
-def _checkpoint_path(args: argparse.Namespace) -> Path:
-    path = Path(args.checkpoint or f"{args.out}.checkpoint")
+def _checkpoint_path(args: argparse.Namespace, default: str | None = None) -> Path:
+    """Return the checkpoint path (default OUT.checkpoint) after checking it."""
+    path = Path(args.checkpoint or default or f"{args.out}.checkpoint")
     if args.checkpoint_every is not None and args.checkpoint_every <= 0.0:
         raise UserError(
             f"--checkpoint-every {args.checkpoint_every:g} is invalid: pass seconds > 0"
         )
     check_writable(path)
     return path
-
-
-def _check_distinct(out: Path, image: Path | None, checkpoint: Path) -> None:
-    """Reject an image or checkpoint path that would overwrite the run file."""
-    for option, path in (("--plot", image), ("--checkpoint", checkpoint)):
-        if path is not None and path.resolve() == out.resolve():
-            raise UserError(
-                f"{option} {str(path)!r} is the same file as --out: choose another name"
-            )
 
 
 def _finish(run, args: argparse.Namespace, image: Path | None, checkpoint: Path) -> int:
@@ -226,12 +227,15 @@ def _run_resume(args: argparse.Namespace) -> int:
 
     check_writable(Path(args.out))
     image = _image_path(args.plot)
-    checkpoint = Path(args.checkpoint or args.checkpoint_file)
-    _check_distinct(Path(args.out), image, checkpoint)
+    checkpoint = _checkpoint_path(args, default=args.checkpoint_file)
+    check_distinct(
+        {"--out": args.out, "--plot": image, "--checkpoint": args.checkpoint},
+        {"CHECKPOINT": args.checkpoint_file},
+    )
     run = resume(
         args.checkpoint_file,
         progress=None if not args.quiet else False,
-        checkpoint=_checkpoint_path(args) if args.checkpoint else checkpoint,
+        checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
     )
     return _finish(run, args, image, checkpoint)
@@ -282,6 +286,7 @@ def _run_convergence(args: argparse.Namespace) -> int:
     image = _image_path(args.plot)
     if args.json:
         check_writable(Path(args.json))
+    check_distinct({"--json": args.json, "--plot": image}, {})
 
     studies = run_studies(problem, QUICK_PLAN if args.quick else Plan())
     if args.json:
@@ -383,7 +388,10 @@ def _run_solve(args: argparse.Namespace) -> int:
     check_writable(Path(args.out))
     image = _image_path(args.plot)
     checkpoint = _checkpoint_path(args)
-    _check_distinct(Path(args.out), image, checkpoint)
+    check_distinct(
+        {"--out": args.out, "--plot": image, "--checkpoint": checkpoint},
+        {"--from": args.from_run, "--config": args.config},
+    )
 
     run = solve(
         problem,
@@ -471,10 +479,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pdeflow: error: {error}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
-        # Signals reaching here arrive before the time loop, where nothing is
-        # written yet; inside the loop they stop the run with its data saved.
+        # The solver's time loop handles its own signals and saves its data;
+        # signals reaching here arrive elsewhere (kernel tables, sweeps,
+        # particle runs), where only completed files exist.
         print(
-            "pdeflow: interrupted before the run started; nothing written",
+            "pdeflow: interrupted; files finished before the interrupt are kept",
             file=sys.stderr,
         )
         return INTERRUPTED

@@ -155,11 +155,18 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
     Path
         The written file.
     """
-    target = Path(path)
+    # A symbolic link is written through: the rename replaces its target.
+    target = Path(os.path.realpath(path))
     check_writable(target)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise OSError(
+            f"cannot create a file next to {str(path)!r} ({error.strerror}): "
+            "choose another output path"
+        ) from None
     os.close(handle)
     try:
         dataset.to_netcdf(temporary, engine="h5netcdf")
@@ -177,11 +184,21 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
 
 def check_writable(path: str | os.PathLike) -> None:
     """Raise OSError with the fix when a file cannot be created at ``path``."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    target = Path(os.path.realpath(path))
+    folder = target.parent
     if target.is_dir():
         raise OSError(
-            f"output path {str(target)!r} is a folder: pass a file name such as run.nc"
+            f"output path {str(path)!r} is a folder: pass a file name such as run.nc"
+        )
+    if target.exists() and not target.is_file():
+        raise OSError(
+            f"output path {str(path)!r} is a device, pipe or socket, not a file: "
+            "pass a file name such as run.nc"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise OSError(
+            f"output path {str(path)!r} is inside {str(folder)!r}, which is a file: "
+            "choose another path"
         )
     if not folder.is_dir():
         raise OSError(
@@ -192,6 +209,28 @@ def check_writable(path: str | os.PathLike) -> None:
         raise OSError(
             f"output folder {str(folder)!r} is not writable: choose another path"
         )
+
+
+def check_distinct(outputs: dict[str, object], inputs: dict[str, object]) -> None:
+    """Raise OSError when two outputs, or an output and an input, are one file.
+
+    Parameters
+    ----------
+    outputs, inputs : dict
+        Option names (such as ``"--out"``) and their paths; None entries are
+        skipped.
+    """
+    seen: dict[str, str] = {}
+    for option, path in {**inputs, **outputs}.items():
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen and (option in outputs or seen[key] in outputs):
+            raise OSError(
+                f"{option} {str(path)!r} is the same file as {seen[key]}: "
+                "choose another name"
+            )
+        seen[key] = option
 
 
 def open_run(path: str | os.PathLike) -> xr.Dataset:

@@ -8,7 +8,10 @@ line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+import numpy as np
 
 from .arguments import integer, positive_number, times
 
@@ -37,8 +40,10 @@ def add_particles(commands: argparse._SubParsersAction) -> None:
         type=positive_number,
         help="final time (reduced, network); faithful runs take --steps instead",
     )
-    parser.add_argument("--m", type=integer(1), help="number of particles or neurons")
-    parser.add_argument("--seed", type=integer(0), help="random seed")
+    parser.add_argument("--m", type=integer(2), help="number of particles or neurons")
+    parser.add_argument(
+        "--seed", type=integer(0, maximum=2**32 - 1), help="random seed"
+    )
     parser.add_argument("--saves", type=integer(2), help="number of save times")
     parser.add_argument("--save-times", type=times, help="comma-separated save times")
     parser.add_argument(
@@ -122,6 +127,13 @@ def run_particles_command(args: argparse.Namespace) -> int:
     options = {name: value for name, value in options.items() if value is not None}
     run = run_particles(problem, args.kind, **options)
     write_netcdf(run, args.out)
+    failure = _failure(run)
+    if failure:
+        print(
+            f"pdeflow: {args.kind} run failed: {failure}; wrote {args.out}",
+            file=sys.stderr,
+        )
+        return 1
     if not args.quiet:
         last = run.isel(time=-1)
         print(
@@ -131,6 +143,20 @@ def run_particles_command(args: argparse.Namespace) -> int:
             f"wrote {args.out}"
         )
     return 0
+
+
+def _failure(run) -> str:
+    """Describe why a particle run is not usable, or return an empty string."""
+    reason = str(run.attrs.get("stop_reason", "completed"))
+    if reason != "completed":
+        return reason
+    for name in ("mass_plus", "mass_minus", "loss"):
+        values = np.asarray(run[name].values, dtype=float)
+        if not np.all(np.isfinite(values)) or np.abs(values).max() > 1e12:
+            return f"{name} diverged (reduce --eta)"
+    if run.sizes["time"] < 2 or float(run.time[-1]) <= 0.0:
+        return "no step was taken (the final time is shorter than one step)"
+    return ""
 
 
 def add_compare(commands: argparse._SubParsersAction) -> None:
@@ -160,7 +186,7 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
 def run_compare_command(args: argparse.Namespace) -> int:
     """Run ``pdeflow compare``; return the exit code."""
     from .comparison import compare, plot_comparison
-    from .output import check_writable, open_run, write_netcdf
+    from .output import check_distinct, check_writable, open_run, write_netcdf
 
     labels = [label.strip() for label in args.labels.split(",")]
     if len(labels) != 2 or not all(labels):
@@ -169,6 +195,14 @@ def run_compare_command(args: argparse.Namespace) -> int:
         check_writable(Path(args.out))
     if args.plot:
         check_writable(Path(args.plot))
+        if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg", ".jpg"):
+            raise ValueError(
+                f"--plot {args.plot!r} has no known suffix: use .png, .pdf, .svg "
+                "or .jpg"
+            )
+    check_distinct(
+        {"--out": args.out, "--plot": args.plot}, {"A": args.run_a, "B": args.run_b}
+    )
     run_a, run_b = open_run(args.run_a), open_run(args.run_b)
 
     result = compare(run_a, run_b, rtol=args.rtol)

@@ -16,6 +16,10 @@ from scipy.special import betainc, betaln, gammaln
 
 from .quadrature import Rule, angle_rule
 
+# Largest input dimension: above it the Gauss–Jacobi weights of the angle law
+# overflow for some d_H (d = 2000 with d_H = 1 does; d = 1000 is tested).
+MAX_DIMENSION = 1000
+
 
 def _require_integer(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -52,6 +56,11 @@ class Problem:
             raise ValueError(
                 f"d_H={d_H} with d={d} is invalid: the complement of H needs "
                 f"d - d_H >= 1, so pass d_H <= {d - 1} or d >= {d_H + 1}"
+            )
+        if d > MAX_DIMENSION:
+            raise ValueError(
+                f"d={d} is invalid: pass d <= {MAX_DIMENSION}, because above it "
+                "the Gauss–Jacobi weights of the angle law can overflow"
             )
         object.__setattr__(self, "d", d)
         object.__setattr__(self, "d_H", d_H)

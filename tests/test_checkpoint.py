@@ -102,3 +102,25 @@ def test_sigterm_saves_checkpoint(tmp_path):
     state_time = open_run(checkpoint).attrs["state_time"]
     assert 0.0 < state_time < 1e5
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda data: data.drop_vars("state_tau_minus"), "missing state_tau_minus"),
+        (lambda data: data.assign_attrs(state_time=1e9), "state_time=1000000000.0"),
+        (lambda data: data.assign_attrs(checkpoint_format=9), "format 9"),
+        (
+            lambda data: data.assign(state_tau_plus=data.state_tau_plus * np.nan),
+            "non-finite",
+        ),
+    ],
+)
+def test_damaged_checkpoint_is_rejected(tmp_path, damage, needle):
+    path = tmp_path / "run.checkpoint"
+    solve(PROBLEM, **OPTIONS, max_steps=5, checkpoint=path)
+    damaged = damage(xr.open_dataset(path, engine="h5netcdf").load())
+    broken = tmp_path / "broken.checkpoint"
+    damaged.to_netcdf(broken, engine="h5netcdf")
+    with pytest.raises(OSError, match=needle):
+        resume(broken)

@@ -88,7 +88,7 @@ def test_save_times_option(tmp_path):
         (["--cfl", "1.5"], "--cfl 1.5"),
         (["--scheme", "weno"], "invalid choice: 'weno'"),
         (["--mesh", "graded", "--grading", "0.5"], "--grading 0.5"),
-        (["--dt-max", "0"], "--dt-max 0"),
+        (["--dt-max", "0"], "argument --dt-max: '0' is invalid"),
         (["--out", "same.png", "--plot", "same.png"], "same file as --out"),
         (["--save-times", "0,nan"], "contains nan or inf"),
         (["--t-end", "abc"], "'abc' is not a number"),
@@ -266,7 +266,7 @@ def test_particles_and_compare(tmp_path, capsys):
         (["--kind", "faithful", "--t-end", "1"], "--t-end does not apply"),
         (["--kind", "network"], "needs --t-end"),
         (["--kind", "swarm"], "invalid choice: 'swarm'"),
-        (["--kind", "reduced", "--t-end", "1", "--m", "0"], "pass a value >= 1"),
+        (["--kind", "reduced", "--t-end", "1", "--m", "1"], "pass a value >= 2"),
     ],
 )
 def test_particles_bad_input(tmp_path, args, needle):
@@ -301,6 +301,160 @@ def test_interrupt_during_kernel_build(tmp_path):
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, stderr
     assert stderr.strip().splitlines() == [
-        "pdeflow: interrupted before the run started; nothing written"
+        "pdeflow: interrupted; files finished before the interrupt are kept"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_that_are_not_regular_files_are_rejected(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.nc"
+    os.mkfifo(fifo)
+    result = _pdeflow(
+        "solve", "--t-end", "1", "--cells", "8", "--out", str(fifo), cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "device, pipe or socket" in result.stderr
+    assert fifo.is_fifo()
+
+
+def test_symlinked_output_is_written_through(tmp_path):
+    target = tmp_path / "real.nc"
+    link = tmp_path / "link.nc"
+    link.symlink_to(target)
+    assert (
+        main(
+            [
+                "-q",
+                "solve",
+                "--d",
+                "6",
+                "--d-H",
+                "2",
+                "--t-end",
+                "1",
+                "--cells",
+                "8",
+                "--saves",
+                "2",
+                "--out",
+                str(link),
+            ]
+        )
+        == 0
+    )
+    assert link.is_symlink()
+    assert open_run(target).attrs["d"] == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            [
+                "solve",
+                "--t-end",
+                "1",
+                "--cells",
+                "8",
+                "--out",
+                "a.nc",
+                "--plot",
+                "b.png",
+                "--checkpoint",
+                "b.png",
+            ],
+            "--checkpoint 'b.png' is the same",
+        ),
+        (["solve", "--t-end", "1", "--cells", "8", "--dt-max", "-1"], "--dt-max"),
+        (["resume", "missing.ckpt", "--checkpoint-every", "0"], "--checkpoint-every 0"),
+        (["solve", "--d", "5000", "--d-H", "1"], "pass d <= 1000"),
+    ],
+)
+def test_conflicting_or_bad_options(tmp_path, args, needle):
+    result = _pdeflow(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_dt_max_accepts_inf(tmp_path):
+    assert (
+        main(
+            [
+                "-q",
+                "solve",
+                "--d",
+                "6",
+                "--d-H",
+                "2",
+                "--t-end",
+                "1",
+                "--cells",
+                "8",
+                "--saves",
+                "2",
+                "--dt-max",
+                "inf",
+                "--out",
+                str(tmp_path / "r.nc"),
+            ]
+        )
+        == 0
+    )
+
+
+def test_compare_refuses_to_overwrite_an_input(tmp_path):
+    run = tmp_path / "run.nc"
+    assert (
+        main(
+            [
+                "-q",
+                "solve",
+                "--d",
+                "6",
+                "--d-H",
+                "2",
+                "--t-end",
+                "1",
+                "--cells",
+                "8",
+                "--saves",
+                "2",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    before = run.read_bytes()
+    result = _pdeflow("compare", str(run), str(run), "--out", str(run), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "same file as" in result.stderr
+    assert run.read_bytes() == before
+
+
+def test_diverging_particle_run_exits_with_one(tmp_path):
+    result = _pdeflow(
+        "particles",
+        "--kind",
+        "faithful",
+        "--d",
+        "6",
+        "--d-H",
+        "2",
+        "--steps",
+        "5",
+        "--m",
+        "20",
+        "--samples",
+        "20",
+        "--eta",
+        "100",
+        "--out",
+        "p.nc",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "faithful run failed" in result.stderr
