@@ -95,7 +95,7 @@ def add_animate(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--max-frames",
-        type=integer(1),
+        type=integer(2),
         help="draw at most this many saved times, spread evenly (default: all)",
     )
     parser.set_defaults(handler=run_animate_command)

@@ -170,16 +170,23 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
     os.close(handle)
     try:
         dataset.to_netcdf(temporary, engine="h5netcdf")
-        # mkstemp creates the file readable by its owner only; give it the
-        # permissions that a plain open() would under the current umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        apply_umask(temporary)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def apply_umask(path: str | os.PathLike) -> None:
+    """Give a file the permissions a plain open() would under the current umask.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only, which
+    would hide runs from other users once renamed into place.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def check_writable(path: str | os.PathLike) -> None:

@@ -119,6 +119,8 @@ def run_particles_command(args: argparse.Namespace) -> int:
         if getattr(args, name, None) is not None:
             flag = "--" + name.replace("_", "-")
             raise ValueError(f"{flag} does not apply to --kind {args.kind}: drop it")
+    if args.saves is not None and args.save_times is not None:
+        raise ValueError("--saves and --save-times exclude each other: pass one")
     if args.kind != "faithful" and args.t_end is None:
         raise ValueError(f"--kind {args.kind} needs --t-end: pass a final time > 0")
     check_writable(Path(args.out))

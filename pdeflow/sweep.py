@@ -36,7 +36,7 @@ from .config import (
     read_toml,
     run_config,
 )
-from .output import open_run, write_netcdf
+from .output import apply_umask, open_run, write_netcdf
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +220,13 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     unless ``workers`` asks for that many worker processes. Its dashboards and
     sockets listen on 127.0.0.1 only, on free ports.
     """
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ModuleNotFoundError:
+        raise ImportError(
+            "sweeps need dask.distributed, which is missing: install it with "
+            "pip install 'pdeflow[sweep]'"
+        ) from None
 
     if scheduler is not None:
         with Client(scheduler) as client:
@@ -333,6 +339,7 @@ def write_manifest(sweep: Sweep) -> Path:
     handle, temporary = tempfile.mkstemp(dir=sweep.folder, suffix=".tmp")
     with os.fdopen(handle, "w") as stream:
         json.dump(manifest, stream, indent=1)
+    apply_umask(temporary)
     os.replace(temporary, target)
     return target
 
