@@ -465,7 +465,10 @@ def _run_plot(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pdeflow`` command; return its exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose and args.quiet:
+        parser.error("-v/--verbose and -q/--quiet exclude each other: pass one")
 
     # Other libraries (h5py, matplotlib) stay at WARNING; -v opens pdeflow's log.
     logging.basicConfig(

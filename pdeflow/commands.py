@@ -104,9 +104,10 @@ def add_animate(commands: argparse._SubParsersAction) -> None:
 def run_animate_command(args: argparse.Namespace) -> int:
     """Run ``pdeflow animate``; return 0."""
     from .animation import animate_run
-    from .output import open_run
+    from .output import check_writable, open_run
 
     out = Path(args.out or Path(args.run).with_suffix(".gif"))
+    check_writable(out)
     run = open_run(args.run)
     written = animate_run(run, out, fps=args.fps, max_frames=args.max_frames)
     if not args.quiet:

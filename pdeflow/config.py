@@ -357,6 +357,11 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a TOML file; raise ConfigError with the fix when that fails."""
     source = Path(path)
+    if source.is_dir():
+        raise ConfigError(
+            f"configuration file {str(source)!r} is a folder: pass the path of a "
+            "TOML file"
+        )
     if not source.is_file():
         raise ConfigError(
             f"configuration file {str(source)!r} not found: pass the path of a "
@@ -369,6 +374,10 @@ def read_toml(path: str | os.PathLike) -> dict[str, Any]:
         raise ConfigError(
             f"{source}: invalid TOML ({error}): fix the syntax, for example "
             'cells = 256 or scheme = "muscl"'
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{source}: not UTF-8 text: save the TOML file as UTF-8"
         ) from None
 
 

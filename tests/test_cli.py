@@ -458,3 +458,20 @@ def test_diverging_particle_run_exits_with_one(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "faithful run failed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["-q", "solve", "-v", "--t-end", "1"], "exclude each other"),
+        (["solve", "--config", "."], "is a folder"),
+        (["solve", "--config", "latin1.toml"], "not UTF-8 text"),
+        (["animate", "missing.nc", "--out", "."], "is a folder"),
+    ],
+)
+def test_more_bad_input(tmp_path, args, needle):
+    (tmp_path / "latin1.toml").write_bytes(b"cells = 8\n\xff\xfe\n")
+    result = _pdeflow(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
