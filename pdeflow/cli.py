@@ -19,6 +19,7 @@ from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import (
     check_distinct,
+    check_image_path,
     check_writable,
     open_run,
     package_version,
@@ -343,15 +344,7 @@ def _add_verbosity(parser: argparse.ArgumentParser, default: object = False) -> 
 
 
 def _image_path(text: str | None) -> Path | None:
-    if text is None:
-        return None
-    path = Path(text)
-    if path.suffix.lower() not in (".png", ".pdf", ".svg", ".jpg", ".jpeg"):
-        raise UserError(
-            f"image path {text!r} has no known suffix: use .png, .pdf, .svg or .jpg"
-        )
-    check_writable(path)
-    return path
+    return None if text is None else check_image_path(text)
 
 
 def _build_mesh(args: argparse.Namespace) -> Mesh:

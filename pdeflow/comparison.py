@@ -198,36 +198,32 @@ def compare(
             for order in (1, 2)
         }
         label = f"tau_{side}"
-        variables[f"mass_{side}_a"] = (
-            "time",
-            mass_a,
-            {"long_name": f"mass of {label}, run a", "units": "1"},
-        )
-        variables[f"mass_{side}_b"] = (
-            "time",
-            mass_b,
-            {"long_name": f"mass of {label}, run b", "units": "1"},
-        )
-        variables[f"mass_{side}_difference"] = (
-            "time",
-            difference,
-            {"long_name": f"mass of {label}, b - a", "units": "1"},
-        )
-        variables[f"mass_{side}_relative_error"] = (
-            "time",
-            relative,
-            {"long_name": f"|b - a| / |a| for the mass of {label}", "units": "1"},
-        )
-        variables[f"w1_{side}"] = (
-            "time",
-            np.array(distances[1]),
-            {"long_name": f"W1 between normalised {label} of a and b", "units": "rad"},
-        )
-        variables[f"w2_{side}"] = (
-            "time",
-            np.array(distances[2]),
-            {"long_name": f"W2 between normalised {label} of a and b", "units": "rad"},
-        )
+        table = [
+            (f"mass_{side}_a", mass_a, f"mass of {label}, run a", "1"),
+            (f"mass_{side}_b", mass_b, f"mass of {label}, run b", "1"),
+            (f"mass_{side}_difference", difference, f"mass of {label}, b - a", "1"),
+            (
+                f"mass_{side}_relative_error",
+                relative,
+                f"|b - a| / |a| for the mass of {label}",
+                "1",
+            ),
+            (
+                f"w1_{side}",
+                np.array(distances[1]),
+                f"W1 between normalised {label} of a and b",
+                "rad",
+            ),
+            (
+                f"w2_{side}",
+                np.array(distances[2]),
+                f"W2 between normalised {label} of a and b",
+                "rad",
+            ),
+        ]
+        for name, values, long_name, units in table:
+            attributes = {"long_name": long_name, "units": units}
+            variables[name] = ("time", values, attributes)
 
     variables["loss_difference"] = (
         "time",

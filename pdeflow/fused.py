@@ -123,7 +123,7 @@ def _muscl_euler(
     code: int,
     out: np.ndarray,
 ) -> None:
-    """One forward Euler stage of MUSCL transport, written into ``out``."""
+    """Take one forward Euler stage of MUSCL transport, writing into ``out``."""
     cells = density.size
     jumps = np.zeros(cells)
     for i in range(1, cells - 1):

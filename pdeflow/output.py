@@ -218,6 +218,28 @@ def check_writable(path: str | os.PathLike) -> None:
         )
 
 
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+def check_image_path(path: str | os.PathLike) -> Path:
+    """Check that a figure can be written at ``path``; return it as a Path.
+
+    Raises
+    ------
+    OSError
+        When the suffix names no image format that matplotlib writes here, or
+        the file cannot be created.
+    """
+    image = Path(path)
+    if image.suffix.lower() not in IMAGE_SUFFIXES:
+        raise OSError(
+            f"image path {str(path)!r} has no known suffix: use .png, .pdf, .svg "
+            "or .jpg"
+        )
+    check_writable(image)
+    return image
+
+
 def check_distinct(outputs: dict[str, object], inputs: dict[str, object]) -> None:
     """Raise OSError when two outputs, or an output and an input, are one file.
 

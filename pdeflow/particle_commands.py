@@ -188,7 +188,13 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
 def run_compare_command(args: argparse.Namespace) -> int:
     """Run ``pdeflow compare``; return the exit code."""
     from .comparison import compare, plot_comparison
-    from .output import check_distinct, check_writable, open_run, write_netcdf
+    from .output import (
+        check_distinct,
+        check_image_path,
+        check_writable,
+        open_run,
+        write_netcdf,
+    )
 
     labels = [label.strip() for label in args.labels.split(",")]
     if len(labels) != 2 or not all(labels):
@@ -196,12 +202,7 @@ def run_compare_command(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(Path(args.out))
     if args.plot:
-        check_writable(Path(args.plot))
-        if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg", ".jpg"):
-            raise ValueError(
-                f"--plot {args.plot!r} has no known suffix: use .png, .pdf, .svg "
-                "or .jpg"
-            )
+        check_image_path(args.plot)
     check_distinct(
         {"--out": args.out, "--plot": args.plot}, {"A": args.run_a, "B": args.run_b}
     )

@@ -279,7 +279,7 @@ def execute(
     """Run the time loop from a given state and return the dataset of the run.
 
     This is the common part of :func:`solve` and :func:`pdeflow.checkpoint.resume`:
-    the record holds the saves made before ``t``.
+    the record contains the saves made before ``t``.
     """
     wall_start = time.perf_counter()
     model = ReducedModel(problem, mesh, settings.n_phi)
