@@ -10,26 +10,42 @@ between neurons and a subspace H. pdeflow evolves their densities on a mesh.
 >>> run = pdeflow.solve(problem, t_end=1.0, cells=64, saves=3)
 >>> sorted(run.sizes.items())[:2]
 [('face', 65), ('phi', 65)]
+
+Names load on first use, so that ``import pdeflow`` and the start of the
+command line stay fast and free of numpy, scipy and xarray until needed.
 """
 
-from . import kernel, quadrature, scheme
-from .comparison import compare
-from .mesh import Mesh
-from .output import open_run, package_version, write_netcdf
-from .problem import Problem
-from .solver import solve
+from __future__ import annotations
 
-__version__ = package_version()
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Mesh",
-    "Problem",
-    "compare",
-    "kernel",
-    "open_run",
-    "quadrature",
-    "scheme",
-    "solve",
-    "write_netcdf",
-    "__version__",
-]
+# Public name -> module that defines it.
+_EXPORTS = {
+    "Mesh": "mesh",
+    "Problem": "problem",
+    "compare": "comparison",
+    "open_run": "output",
+    "solve": "solver",
+    "write_netcdf": "output",
+}
+_SUBMODULES = ("initial", "kernel", "quadrature", "scheme")
+
+__all__ = [*sorted(_EXPORTS), *_SUBMODULES, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    elif name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name == "__version__":
+        value = import_module(".output", __name__).package_version()
+    else:
+        raise AttributeError(f"module 'pdeflow' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

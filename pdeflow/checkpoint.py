@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from .diagnostics import SCALARS
+from .initial import PAPER_LABEL
 from .mesh import Mesh
 from .output import Record, build_dataset, open_run, write_netcdf
 from .problem import Problem
@@ -88,6 +89,7 @@ def _settings_from(dataset: xr.Dataset) -> Settings:
         n_phi=int(attrs["n_phi"]),
         store_fields=bool(int(attrs["store_fields"])),
         max_steps=None if max_steps < 0 else max_steps,
+        initial=str(attrs.get("initial", PAPER_LABEL)),
     )
 
 

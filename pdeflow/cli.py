@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .arguments import integer, number, step_bound, times
 from .commands import add_animate, add_sweep
+from .entry import INTERRUPTED
 from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import (
@@ -31,7 +32,6 @@ from .scheme import DEFAULT_LIMITER, SCHEMES
 from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
 
 USER_ERROR = 2
-INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 
 class UserError(Exception):
@@ -121,6 +121,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_N_PHI,
         help=f"Gauss–Jacobi nodes of the angle law (default {DEFAULT_N_PHI})",
     )
+    _add_start_options(parser)
     saves = parser.add_mutually_exclusive_group()
     saves.add_argument(
         "--saves",
@@ -145,6 +146,28 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     _add_checkpoint_options(parser)
     _add_config_options(parser)
     parser.set_defaults(handler=_run_solve)
+
+
+def _add_start_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--start-width",
+        type=number,
+        metavar="RAD",
+        help="start from a tau_plus concentrated at theta = 0 with this W2 width "
+        "in radians, in (0, 0.3], instead of g/2; follow it on --mesh graded",
+    )
+    parser.add_argument(
+        "--start-mass-plus",
+        type=number,
+        metavar="MASS",
+        help="mass of that concentrated tau_plus (default alpha/2)",
+    )
+    parser.add_argument(
+        "--start-mass-minus",
+        type=number,
+        metavar="MASS",
+        help="mass of tau_minus = MASS x g with --start-width (default 0.5)",
+    )
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -400,6 +423,7 @@ def _run_solve(args: argparse.Namespace) -> int:
         progress=None if not args.quiet else False,
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
+        initial=config.build_start(problem),
     )
     run.attrs.update(run_attributes(config))
     return _finish(run, args, image, checkpoint)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .initial import PAPER_LABEL, Start, concentrated_start, paper_start
 from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import open_run
@@ -84,6 +85,12 @@ class RunConfig:
         NetCDF file of the run.
     plot : str or None
         Image file to draw the run into.
+    start_width : float or None
+        None for the paper's start g/2, g/2; otherwise the width in radians, in
+        (0, 0.3], of a tau_plus concentrated at theta = 0
+        (:func:`pdeflow.initial.concentrated_start`).
+    start_mass_plus, start_mass_minus : float or None
+        Masses of that concentrated start; None for alpha / 2 and 1/2.
     """
 
     d: int = 30
@@ -102,6 +109,21 @@ class RunConfig:
     save_times: tuple[float, ...] | None = None
     out: str = "run.nc"
     plot: str | None = None
+    start_width: float | None = None
+    start_mass_plus: float | None = None
+    start_mass_minus: float | None = None
+
+    def build_start(self, problem: Problem) -> Start:
+        """Build the initial state that this configuration describes."""
+        if self.start_width is None:
+            return paper_start(problem)
+        masses = {
+            "mass_plus": self.start_mass_plus,
+            "mass_minus": 0.5
+            if self.start_mass_minus is None
+            else self.start_mass_minus,
+        }
+        return concentrated_start(problem, self.start_width, **masses)
 
     def build_mesh(self) -> Mesh:
         """Build the mesh of [0, pi/2] that this configuration describes."""
@@ -132,7 +154,8 @@ KEYS = tuple(item.name for item in fields(RunConfig))
 class _Rule:
     """Accepted type and range of one key, with the fix to show when it fails."""
 
-    kind: str  # "int", "float", "bool", "str", "str?" (str or absent) or "times"
+    # "int", "float", "bool", "str", "float?" and "str?" (None allowed), "times"
+    kind: str
     fix: str
     valid: Callable[[Any], bool] = lambda value: True
     problem: str = "is out of range"
@@ -175,6 +198,15 @@ RULES: dict[str, _Rule] = {
         f"pass an image file name ending in {', '.join(IMAGE_SUFFIXES)}",
         lambda v: Path(v).suffix.lower() in IMAGE_SUFFIXES,
         "has no known suffix",
+    ),
+    "start_width": _Rule(
+        "float?", "pass a width in (0, 0.3] radians", lambda v: 0 < v <= 0.3
+    ),
+    "start_mass_plus": _Rule(
+        "float?", "pass a finite mass > 0", lambda v: math.isfinite(v) and v > 0
+    ),
+    "start_mass_minus": _Rule(
+        "float?", "pass a finite mass >= 0", lambda v: math.isfinite(v) and v >= 0
     ),
 }
 
@@ -260,6 +292,8 @@ def _convert(kind: str, value: Any) -> Any:
         return int(value) if ok else _INVALID
     if kind == "float":
         return float(value) if _is_number(value) else _INVALID
+    if kind == "float?":
+        return _convert("float", value) if value is not None else None
     if kind == "bool":
         return value if isinstance(value, bool) else _INVALID
     if kind == "str":
@@ -321,6 +355,7 @@ def merge(*layers: Layer) -> RunConfig:
         values.update(layer)
         origin.update(dict.fromkeys(layer, where))
     config = RunConfig(**values)
+    _check_start(config, origin)
     if config.d_H >= config.d:
         name = describe("d_H", config.d_H, origin.get("d_H", "defaults"))
         raise ConfigError(f"{name} is out of range for d = {config.d}: pass d_H < d")
@@ -330,6 +365,20 @@ def merge(*layers: Layer) -> RunConfig:
             f"{name} go beyond t_end = {config.t_end:g}: pass times in [0, t_end]"
         )
     return config
+
+
+def _check_start(config: RunConfig, origin: Mapping[str, str]) -> None:
+    """Reject start masses given without the width that they belong to."""
+    if config.start_width is not None:
+        return
+    for key in ("start_mass_plus", "start_mass_minus"):
+        value = getattr(config, key)
+        if value is not None:
+            name = describe(key, value, origin[key])
+            raise ConfigError(
+                f"{name} needs start_width (--start-width): give the width of "
+                "the concentrated tau_plus, or drop the mass"
+            )
 
 
 def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
@@ -411,8 +460,9 @@ def run_config(config: RunConfig, progress: bool | None = False) -> xr.Dataset:
     xarray.Dataset
         The run of :func:`pdeflow.solve`, with :func:`run_attributes` added.
     """
+    problem = Problem(config.d, config.d_H)
     run = solve(
-        Problem(config.d, config.d_H),
+        problem,
         config.t_end,
         mesh=config.build_mesh(),
         cfl=config.cfl,
@@ -423,12 +473,17 @@ def run_config(config: RunConfig, progress: bool | None = False) -> xr.Dataset:
         save_times=None if config.save_times is None else np.array(config.save_times),
         saves=config.saves,
         progress=progress,
+        initial=config.build_start(problem),
     )
     run.attrs.update(run_attributes(config))
     return run
 
 
 _GRADED = re.compile(r"graded\(power=([^,]+), ends=(zero|both)\)")
+_CONCENTRATED = re.compile(
+    r"concentrated: tau_plus = (\S+) x half-normal\(width=(\S+) rad\), "
+    r"tau_minus = (\S+) x g"
+)
 
 
 def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
@@ -502,7 +557,25 @@ def _config_from_attributes(run: xr.Dataset, where: str) -> dict[str, Any]:
             f"{where}: mesh = {format_value(kind)} cannot be rebuilt from the "
             "options of pdeflow solve: only uniform and graded meshes can"
         )
-    return values
+    return values | _start_from_label(str(attrs.get("initial", PAPER_LABEL)), where)
+
+
+def _start_from_label(label: str, where: str) -> dict[str, Any]:
+    """Return the start options that the ``initial`` attribute of a run names."""
+    if label == PAPER_LABEL:
+        return {}
+    concentrated = _CONCENTRATED.fullmatch(label)
+    if concentrated is None:
+        raise ConfigError(
+            f"{where}: initial = {format_value(label)} cannot be rebuilt from the "
+            "options of pdeflow solve: only the paper's and concentrated starts can"
+        )
+    mass_plus, width, mass_minus = (float(text) for text in concentrated.groups())
+    return {
+        "start_width": width,
+        "start_mass_plus": mass_plus,
+        "start_mass_minus": mass_minus,
+    }
 
 
 def resolve_arguments(args: argparse.Namespace) -> RunConfig:

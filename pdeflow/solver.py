@@ -30,6 +30,7 @@ from . import scheme as fv
 from .checkpoint import write_checkpoint
 from .diagnostics import measure
 from .fields import ReducedModel
+from .initial import PAPER_LABEL, Start, paper_start
 from .kernel import phi_tilde
 from .mesh import HALF_PI, Mesh
 from .output import Record, build_dataset, check_writable
@@ -72,8 +73,7 @@ def _check_save_times(save_times: np.ndarray, t_end: float) -> np.ndarray:
 
 def initial_state(problem: Problem, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
     """Return tau_plus = tau_minus = g / 2 as exact cell averages, per radian."""
-    half = 0.5 * mesh.cell_averages(problem.angle_cdf(mesh.edges))
-    return half.copy(), half.copy()
+    return paper_start(problem).densities(mesh)
 
 
 def _check_run_options(t_end: float, cfl: float, scheme: str, limiter: str) -> None:
@@ -135,6 +135,7 @@ class Settings:
     n_phi: int = DEFAULT_N_PHI
     store_fields: bool = True
     max_steps: int | None = None
+    initial: str = PAPER_LABEL
 
     def attributes(self) -> dict:
         """Return the settings as NetCDF attributes (save times excluded)."""
@@ -148,6 +149,7 @@ class Settings:
             "n_phi": self.n_phi,
             "store_fields": int(self.store_fields),
             "max_steps": -1 if self.max_steps is None else self.max_steps,
+            "initial": self.initial,
         }
 
 
@@ -169,8 +171,9 @@ def solve(
     progress: bool | None = False,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float | None = None,
+    initial: Start | None = None,
 ) -> xr.Dataset:
-    """Solve the reduced PDE from tau_plus = tau_minus = g / 2 up to t_end.
+    """Solve the reduced PDE up to t_end, by default from tau_plus = tau_minus = g/2.
 
     Parameters
     ----------
@@ -212,6 +215,10 @@ def solve(
         completes; :func:`resume` continues from it.
     checkpoint_every : float, optional
         Wall-clock seconds between periodic checkpoints.
+    initial : Start, optional
+        Initial measures; default :func:`pdeflow.initial.paper_start`. See
+        :func:`pdeflow.initial.concentrated_start` for a tau_plus narrower than
+        a uniform cell, to be run on a graded mesh.
 
     Returns
     -------
@@ -229,6 +236,13 @@ def solve(
         raise ValueError(
             f"checkpoint_every={checkpoint_every} is invalid: pass seconds > 0"
         )
+    if initial is None:
+        initial = paper_start(problem)
+    elif not isinstance(initial, Start):
+        raise TypeError(
+            f"initial={initial!r} is invalid: pass a pdeflow.initial.Start, such as "
+            "pdeflow.initial.concentrated_start(problem, width)"
+        )
     t_end = float(t_end)
     mesh = Mesh.uniform(cells) if mesh is None else mesh
     times = _check_save_times(
@@ -244,8 +258,9 @@ def solve(
         int(n_phi),
         bool(store_fields),
         max_steps,
+        initial.label,
     )
-    start = initial_state(problem, mesh)
+    start = initial.densities(mesh)
     return execute(
         problem,
         mesh,
@@ -307,6 +322,9 @@ def execute(
         "kernel_build_seconds": model.tables.build_seconds,
         "stop_reason": stop_reason,
     }
+    if run.record.times and run.record.times[0] == 0.0:
+        # The loss of the actual start; d_H / (2 d) only for the paper's start.
+        meta["initial_loss"] = float(run.record.scalars["loss"][0])
     dataset = build_dataset(run.record, problem, mesh, run.phi_grid, meta)
     dataset["save_times"] = ("save", settings.save_times, {"units": "1"})
     if stop_reason == "completed":

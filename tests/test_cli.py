@@ -1,11 +1,14 @@
 """The command line: an end-to-end run, plots, and one-line errors for bad input."""
 
+import builtins
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
-from pdeflow import open_run
+from pdeflow import entry, open_run
 from pdeflow.cli import main
 
 
@@ -475,3 +478,39 @@ def test_more_bad_input(tmp_path, args, needle):
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_interrupt_while_loading_the_command_line(monkeypatch, capsys):
+    real_import = builtins.__import__
+
+    def interrupted(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "cli" and level == 1:
+            raise KeyboardInterrupt
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        entry.run()
+    assert stop.value.code == entry.INTERRUPTED
+    assert capsys.readouterr().err == (
+        "pdeflow: interrupted while starting; nothing was written\n"
+    )
+
+
+def test_sigint_early_in_a_run_prints_no_traceback(tmp_path):
+    # 0.3 s lands in the imports on this machine, in the solver on a fast
+    # one; either way the answer is one line, and a file only if complete.
+    command = [sys.executable, "-c", "from pdeflow.entry import run; run()"]
+    process = subprocess.Popen(
+        [*command, "solve", "--out", "r.nc", "-q"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert "Traceback" not in stderr
+    assert process.returncode in (0, 1, entry.INTERRUPTED)
+    if process.returncode == entry.INTERRUPTED:
+        assert not (tmp_path / "r.nc").exists()
