@@ -11,11 +11,14 @@ is integrated exactly on the merged breakpoints of the two quantile functions.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_RTOL = 1e-6
 DEFAULT_TIME_ATOL = 1e-9
@@ -23,8 +26,8 @@ DEFAULT_TIME_ATOL = 1e-9
 
 def _quantile_pieces(
     edges: np.ndarray, density: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return the cumulative levels at the faces, the faces and the cell widths."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the cumulative levels at the faces and the faces."""
     mass = np.clip(density, 0.0, None) * np.diff(edges)
     total = mass.sum()
     levels = np.concatenate([[0.0], np.cumsum(mass) / total])
@@ -171,7 +174,11 @@ def compare(
     ------
     ValueError
         When the runs share no saved time.
+
+    Runs of different (d, d_H) are compared all the same, for studies across
+    dimensions, with a logged warning: their differences are then not errors.
     """
+    _warn_if_problems_differ(run_a, run_b)
     index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
     if index_a.size == 0:
         raise ValueError(
@@ -263,6 +270,20 @@ def compare(
         "time_atol": atol,
     }
     return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _warn_if_problems_differ(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
+    dimensions = [(run.attrs.get("d"), run.attrs.get("d_H")) for run in (run_a, run_b)]
+    if dimensions[0] != dimensions[1]:
+        (d_a, d_H_a), (d_b, d_H_b) = dimensions
+        logger.warning(
+            "run a has d=%s, d_H=%s but run b has d=%s, d_H=%s: they solve "
+            "different problems, so their differences are not errors",
+            d_a,
+            d_H_a,
+            d_b,
+            d_H_b,
+        )
 
 
 def _describe(run: xr.Dataset) -> str:

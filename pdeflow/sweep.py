@@ -207,8 +207,14 @@ def compute_point(config: RunConfig) -> tuple[str, str, float]:
     This runs on a Dask worker, so the worker must be able to import pdeflow.
     """
     start = time.perf_counter()
-    run = run_config(config, progress=False)
-    write_netcdf(run, config.out)
+    try:
+        run = run_config(config, progress=False)
+        write_netcdf(run, config.out)
+    except Exception as error:
+        # Returned, not raised: run_sweep reports it in one line per point,
+        # where a raised error would also print Dask's multi-line block.
+        reason = f"{type(error).__name__}: {error}"
+        return config.out, reason, time.perf_counter() - start
     return config.out, str(run.attrs["stop_reason"]), time.perf_counter() - start
 
 
@@ -229,7 +235,14 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         ) from None
 
     if scheduler is not None:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError, TypeError) as error:
+            raise OSError(
+                f"cannot reach the Dask scheduler at {scheduler!r} ({error}): pass "
+                "the address of a running scheduler, such as tcp://127.0.0.1:8786"
+            ) from None
+        with client:
             yield client
         return
     if workers is None:
@@ -277,9 +290,6 @@ def run_sweep(
     """
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers} is invalid: pass at least 1")
-    sweep.folder.mkdir(parents=True, exist_ok=True)
-    write_manifest(sweep)
-
     report = SweepReport()
     pending = []
     for point in sweep.points:
@@ -294,11 +304,16 @@ def run_sweep(
         len(pending),
     )
     if not pending:
+        write_manifest(sweep)
         return report
 
     from distributed import as_completed
 
+    # The folder is made once a cluster is reached, so that a wrong
+    # scheduler address leaves nothing behind.
     with _client(scheduler, workers) as client:
+        sweep.folder.mkdir(parents=True, exist_ok=True)
+        write_manifest(sweep)
         futures = client.map(
             compute_point, [point.config for point in pending], pure=False
         )

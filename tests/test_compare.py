@@ -118,6 +118,19 @@ def test_compare_two_meshes(runs):
     assert result.w1_plus.attrs["units"] == "rad"
 
 
+def test_compare_warns_about_different_problems(runs, caplog):
+    coarse, _ = runs
+    other = pdeflow.solve(pdeflow.Problem(7, 2), 1.0, cells=32, saves=2)
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        compare(coarse, coarse)
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        result = compare(coarse, other)
+    (record,) = caplog.records
+    assert "run a has d=6, d_H=2 but run b has d=7, d_H=2" in record.getMessage()
+    assert result.time.values.tolist() == [0.0, 1.0]
+
+
 def test_compare_rejects_disjoint_times(runs):
     coarse, _ = runs
     shifted = coarse.assign_coords(time=coarse.time.values + 10.0)

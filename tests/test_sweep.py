@@ -121,7 +121,7 @@ def test_missing_point_is_nan(tmp_path):
     assert combined.attrs["points_total"] == 2
 
 
-def test_failed_point_is_reported(tmp_path, monkeypatch, capsys):
+def test_failed_point_is_reported(tmp_path, monkeypatch, capsys, caplog):
     original = sweep_module.run_config
 
     def failing(config, progress=False):
@@ -135,6 +135,13 @@ def test_failed_point_is_reported(tmp_path, monkeypatch, capsys):
     output = capsys.readouterr().out
     assert "2 computed, 0 already complete, 1 failed" in output
     assert "d_H-2.nc: FloatingPointError: injected failure" in output
+    # One line per failed point, without Dask's multi-line "Compute Failed".
+    dask_errors = [
+        record
+        for record in caplog.records
+        if record.name.startswith("distributed") and record.levelno >= logging.ERROR
+    ]
+    assert not dask_errors
     assert not (tmp_path / "out" / "d_H-2.nc").exists()
 
 
@@ -156,6 +163,15 @@ def test_external_scheduler(tmp_path, solver_calls):
         assert main(["-q", "sweep", str(path), "--scheduler", address]) == 0
     assert len(solver_calls) == 2
     assert open_sweep(tmp_path / "out").sizes["d_H"] == 2
+
+
+def test_bad_scheduler_address_leaves_nothing(tmp_path, capsys):
+    path = _sweep_file(tmp_path, "d_H = [1, 2]\n")
+    assert main(["sweep", str(path), "--scheduler", "nonsense"]) == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("pdeflow: error: cannot reach the Dask scheduler at")
+    assert "such as tcp://127.0.0.1:8786" in message
+    assert not (tmp_path / "out").exists()
 
 
 BAD_SWEEPS = [
