@@ -80,7 +80,10 @@ def _cell_averages(cdf: CumulativeMass, mesh: Mesh, name: str) -> np.ndarray:
 
 
 def paper_start(problem: Problem) -> Start:
-    """Return the start of the paper: tau_plus = tau_minus = g / 2, mass 1/2 each."""
+    """Return the start of Hajjar and Chizat (2023): tau_plus = tau_minus = g/2.
+
+    Each measure has mass 1/2.
+    """
 
     def half(theta: np.ndarray) -> np.ndarray:
         return 0.5 * problem.angle_cdf(theta)
@@ -99,9 +102,9 @@ def concentrated_start(
     tau_plus is ``mass_plus`` times the half-normal law of scale ``width``
     restricted to [0, pi/2], whose W2 distance to delta_0 is ``width`` up to a
     relative error below exp(-(pi/2)^2 / (2 width^2)), under 1e-5 for
-    width <= 0.3. tau_minus is ``mass_minus`` times the angle law g, as in the
-    paper. Runs from here follow a measure much narrower than a uniform cell,
-    which is what graded meshes are for.
+    width <= 0.3. tau_minus is ``mass_minus`` times the angle law g, as in
+    Hajjar and Chizat (2023). Runs from here follow a measure much narrower
+    than a uniform cell, which is what graded meshes are for.
 
     Parameters
     ----------

@@ -5,9 +5,9 @@ radians (W2 distance w to delta_0) and tau_minus = g/2, for d = 30 and d_H = 5
 (pdeflow.initial.concentrated_start), and follows the flow with MUSCL to
 t_end = 1000, long after the reaction has brought the mass of tau_plus to its
 plateau. The error of W2(tau_plus / mass, delta_0) at t_end is measured on
-uniform meshes and on meshes graded toward 0 (power 3), against a graded
-reference mesh that is checked by the Richardson extrapolation of the two
-finest uniform meshes, a second route to the same number.
+uniform meshes and on meshes graded toward 0 (power 3). The reference is a
+fine graded mesh. Its error is estimated by halving its cells, and checked by
+the Richardson extrapolation of the two finest uniform meshes.
 
 Usage: python validation/graded_mesh.py [--quick] [--out-dir DIR]
 
@@ -58,10 +58,11 @@ def final_w2(problem: Problem, mesh: Mesh, width: float, t_end: float) -> dict:
 def uniform_cells_for(
     error: float, cells: np.ndarray, errors: np.ndarray
 ) -> tuple[float, bool]:
-    """Uniform cells needed for ``error``, by log-log interpolation of the series.
+    """Estimate the uniform cells needed for ``error`` by log-log interpolation.
 
-    Returns the cells and whether they were extrapolated: beyond the finest
-    uniform mesh the order of the last two meshes extends the series.
+    ``errors`` must decrease as ``cells`` grow. Returns the cells and whether
+    they were extrapolated: beyond the finest uniform mesh the order of the
+    last two meshes extends the series.
     """
     log_cells, log_errors = np.log(cells), np.log(errors)
     if error >= errors[0]:
@@ -94,7 +95,7 @@ def study(problem: Problem, width: float, plan: dict) -> dict:
     for row in uniform + graded:
         row["error"] = abs(row["w2_plus"] - reference["w2_plus"])
 
-    # Cell ratios only where the error stands well above the reference's.
+    # Cell ratios only where the error is well above the reference's.
     u_cells = np.array([row["cells"] for row in uniform], dtype=float)
     u_errors = np.array([row["error"] for row in uniform])
     for row in graded:
