@@ -124,10 +124,17 @@ def test_from_with_overrides(tmp_path):
     assert list(run.time.values) == [0.0, 1.0, 4.0]
 
 
-def test_from_run_of_python_api(tmp_path):
+@pytest.mark.parametrize("concentrated", [False, True])
+def test_from_run_of_python_api(tmp_path, concentrated):
     mesh = pdeflow.Mesh.graded(16, power=2.5, ends="zero")
     problem = pdeflow.Problem(7, 2)
-    run = pdeflow.solve(problem, 3.0, mesh=mesh, scheme="muscl", saves=4, n_phi=16)
+    options = {"scheme": "muscl", "saves": 4, "n_phi": 16}
+    if concentrated:
+        # The start is rebuilt from the run's "initial" attribute alone.
+        options["initial"] = pdeflow.initial.concentrated_start(
+            problem, 0.02, mass_plus=np.pi / 3, mass_minus=0.1
+        )
+    run = pdeflow.solve(problem, 3.0, mesh=mesh, **options)
     pdeflow.write_netcdf(run, tmp_path / "api.nc")
     out = tmp_path / "again.nc"
     assert (

@@ -10,7 +10,7 @@ of uniform meshes up to 16384 cells).
 import numpy as np
 import pytest
 
-from pdeflow import Mesh, Problem, open_run, solve, write_netcdf
+from pdeflow import Mesh, Problem, open_run, solve
 from pdeflow.checkpoint import resume
 from pdeflow.cli import main
 from pdeflow.initial import Start, concentrated_start, paper_start
@@ -135,19 +135,6 @@ def test_command_line_start_and_rerun(tmp_path):
     assert main(["-q", "solve", "--from", str(out)]) == 0
     again = open_run(tmp_path / "a.rerun.nc")
     np.testing.assert_array_equal(again.tau_plus.values, run.tau_plus.values)
-
-
-def test_rerun_of_api_run_rebuilds_the_start(tmp_path):
-    problem = Problem(6, 2)
-    start = concentrated_start(problem, 0.02, mass_plus=np.pi / 3, mass_minus=0.1)
-    run = solve(problem, 2.0, cells=16, saves=3, initial=start)
-    write_netcdf(run, tmp_path / "api.nc")
-    out = tmp_path / "again.nc"
-    assert (
-        main(["-q", "solve", "--from", str(tmp_path / "api.nc"), "--out", str(out)])
-        == 0
-    )
-    np.testing.assert_array_equal(open_run(out).tau_plus.values, run.tau_plus.values)
 
 
 def test_start_masses_need_a_width(tmp_path, capsys):
