@@ -34,6 +34,15 @@ def test_extreme_cell_counts(cells):
     _check_run(run, problem)
 
 
+def test_hundred_thousand_cells():
+    # The largest mesh named in the docs: kernel tables of 1e5 x 97 entries
+    # take about 10 s and 650 MB on a 2-core machine, so the horizon is short.
+    problem = Problem(30, 5)
+    run = solve(problem, 0.01, 100_000, saves=2, store_fields=False)
+    _check_run(run, problem)
+    assert run.attrs["steps"] >= 1
+
+
 def test_long_horizon():
     # t_end = 1e5 on a coarse mesh: the step grows as the fields settle, so the
     # run takes about 15000 steps and the loss keeps falling.
