@@ -16,6 +16,7 @@ from pathlib import Path
 from .arguments import integer, number, step_bound, times
 from .commands import add_animate, add_sweep
 from .entry import INTERRUPTED
+from .initial import PAPER_LABEL
 from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import (
@@ -465,6 +466,9 @@ def summary_table(run, out: str | Path, image: Path | None = None) -> str:
         ("stop reason", str(run.attrs["stop_reason"])),
         ("written", str(out) + (f", {image}" if image else "")),
     ]
+    start = str(run.attrs.get("initial", PAPER_LABEL))
+    if start != PAPER_LABEL:
+        rows.insert(2, ("start", start))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 

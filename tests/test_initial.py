@@ -124,13 +124,15 @@ def test_resume_keeps_the_start(tmp_path):
     np.testing.assert_array_equal(resumed.tau_plus.values, whole.tau_plus.values)
 
 
-def test_command_line_start_and_rerun(tmp_path):
+def test_command_line_start_and_rerun(tmp_path, capsys):
     out = tmp_path / "a.nc"
-    args = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "2", "--cells", "16"]
+    args = ["solve", "--d", "6", "--d-H", "2", "--t-end", "2", "--cells", "16"]
     flags = ["--start-width", "0.01", "--start-mass-plus", "1.5", "--mesh", "graded"]
     assert main([*args, *flags, "--saves", "3", "--out", str(out)]) == 0
     run = open_run(out)
     assert float(run.mass_plus[0]) == pytest.approx(1.5, rel=1e-13)
+    summary = capsys.readouterr().out
+    assert "start               concentrated: tau_plus = 1.5 x half-normal" in summary
 
     assert main(["-q", "solve", "--from", str(out)]) == 0
     again = open_run(tmp_path / "a.rerun.nc")
