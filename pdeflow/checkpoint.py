@@ -146,6 +146,7 @@ def resume(
     progress: bool | None = False,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float | None = None,
+    keep_checkpoint: bool = False,
 ) -> xr.Dataset:
     """Continue a run from a checkpoint written by :func:`pdeflow.solve`.
 
@@ -162,6 +163,9 @@ def resume(
         Where to write later checkpoints; default ``path`` itself.
     checkpoint_every : float, optional
         Wall-clock seconds between periodic checkpoints.
+    keep_checkpoint : bool
+        Leave the checkpoint in place when the run completes (see
+        :func:`pdeflow.solve`).
 
     Returns
     -------
@@ -198,4 +202,5 @@ def resume(
         progress,
         target,
         checkpoint_every,
+        keep_checkpoint,
     )

@@ -233,13 +233,19 @@ def _checkpoint_path(args: argparse.Namespace, default: str | None = None) -> Pa
 
 
 def _finish(run, args: argparse.Namespace, image: Path | None, checkpoint: Path) -> int:
-    """Write the run and its image, print the summary; return the exit code."""
+    """Write the run and its image, print the summary; return the exit code.
+
+    The checkpoint of a completed run is removed only after the run file is
+    written, so a failed write still leaves a state to resume from.
+    """
     write_netcdf(run, args.out)
+    completed = run.attrs["stop_reason"] == "completed"
+    if completed and checkpoint.exists():
+        checkpoint.unlink()
     if image is not None:
         from .plotting import plot_run
 
         plot_run(run, image)
-    completed = run.attrs["stop_reason"] == "completed"
     if not args.quiet:
         print(summary_table(run, args.out, image))
         if not completed and checkpoint.exists():
@@ -262,6 +268,7 @@ def _run_resume(args: argparse.Namespace) -> int:
         progress=None if not args.quiet else False,
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
+        keep_checkpoint=True,
     )
     return _finish(run, args, image, checkpoint)
 
@@ -424,6 +431,7 @@ def _run_solve(args: argparse.Namespace) -> int:
         progress=None if not args.quiet else False,
         checkpoint=checkpoint,
         checkpoint_every=args.checkpoint_every,
+        keep_checkpoint=True,
         initial=config.build_start(problem),
     )
     run.attrs.update(run_attributes(config))

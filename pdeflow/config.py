@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .initial import PAPER_LABEL, Start, concentrated_start, paper_start
+from .initial import (
+    MAX_MASS,
+    MIN_WIDTH,
+    PAPER_LABEL,
+    Start,
+    concentrated_start,
+    paper_start,
+)
 from .limiters import LIMITERS
 from .mesh import Mesh
 from .output import open_run
@@ -200,13 +207,15 @@ RULES: dict[str, _Rule] = {
         "has no known suffix",
     ),
     "start_width": _Rule(
-        "float?", "pass a width in (0, 0.3] radians", lambda v: 0 < v <= 0.3
+        "float?",
+        f"pass a width in [{MIN_WIDTH:g}, 0.3] radians",
+        lambda v: MIN_WIDTH <= v <= 0.3,
     ),
     "start_mass_plus": _Rule(
-        "float?", "pass a finite mass > 0", lambda v: math.isfinite(v) and v > 0
+        "float?", f"pass a mass in (0, {MAX_MASS:g}]", lambda v: 0 < v <= MAX_MASS
     ),
     "start_mass_minus": _Rule(
-        "float?", "pass a finite mass >= 0", lambda v: math.isfinite(v) and v >= 0
+        "float?", f"pass a mass in [0, {MAX_MASS:g}]", lambda v: 0 <= v <= MAX_MASS
     ),
 }
 

@@ -20,6 +20,14 @@ CumulativeMass = Callable[[np.ndarray], np.ndarray]
 
 PAPER_LABEL = "paper: tau_plus = tau_minus = g/2"
 
+# The limit mass alpha is below 80 for every d_H <= 1000, so masses far above
+# it are typing errors; they would also make the fields overflow.
+MAX_MASS = 1e6
+
+# Narrower starts cannot be followed: the first cell of a graded mesh with
+# 1e5 cells and power 3 is 1.6e-15 rad wide, and W2 needs several cells.
+MIN_WIDTH = 1e-12
+
 
 @dataclass(frozen=True)
 class Start:
@@ -32,11 +40,27 @@ class Start:
         on [0, face], shape (faces,); 0 at theta = 0 and non-decreasing.
     label : str
         Description recorded in the ``initial`` attribute of the output.
+    width : float, optional
+        Radius in radians within which tau_plus is concentrated, when it is;
+        :func:`pdeflow.solve` warns when the first cell of the mesh is wider.
     """
 
     cdf_plus: CumulativeMass
     cdf_minus: CumulativeMass
     label: str
+    width: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("cdf_plus", "cdf_minus"):
+            if not callable(getattr(self, name)):
+                raise TypeError(
+                    f"{name}={getattr(self, name)!r} is invalid: pass a function "
+                    "from face angles (radians) to cumulative masses"
+                )
+        if not isinstance(self.label, str) or not self.label:
+            raise TypeError(
+                f"label={self.label!r} is invalid: pass a non-empty description"
+            )
 
     def densities(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
         """Return the cell averages of tau_plus and tau_minus, per radian.
@@ -53,7 +77,13 @@ class Start:
 
 def _cell_averages(cdf: CumulativeMass, mesh: Mesh, name: str) -> np.ndarray:
     """Check a cumulative mass at the faces and difference it into densities."""
-    values = np.asarray(cdf(mesh.edges.copy()), dtype=float)
+    raw = np.asarray(cdf(mesh.edges.copy()))
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(
+            f"the cumulative mass of {name} has dtype {raw.dtype}: return real "
+            "numbers, one per face"
+        )
+    values = raw.astype(float)
     if values.shape != mesh.edges.shape:
         raise ValueError(
             f"the cumulative mass of {name} has shape {values.shape} for "
@@ -76,7 +106,19 @@ def _cell_averages(cdf: CumulativeMass, mesh: Mesh, name: str) -> np.ndarray:
             "non-decreasing function (a positive measure)"
         )
 
-    return np.maximum(mesh.cell_averages(values - values[0]), 0.0)
+    if values[-1] > MAX_MASS:
+        raise ValueError(
+            f"the mass of {name} is {values[-1]:.3g}: pass at most {MAX_MASS:g}, "
+            "since the limit mass alpha is below 80"
+        )
+    with np.errstate(over="ignore"):  # overflow is reported just below
+        densities = np.maximum(mesh.cell_averages(values - values[0]), 0.0)
+    if not np.all(np.isfinite(densities)):
+        raise ValueError(
+            f"the density of {name} overflows in the narrowest cells: spread "
+            "its mass over a wider angle"
+        )
+    return densities
 
 
 def paper_start(problem: Problem) -> Start:
@@ -111,18 +153,18 @@ def concentrated_start(
     problem : Problem
         Dimensions d and d_H.
     width : float
-        Scale of tau_plus in radians, in (0, 0.3].
+        Scale of tau_plus in radians, in [1e-12, 0.3].
     mass_plus : float, optional
-        Mass of tau_plus, > 0; default alpha / 2, so that the reaction still has
-        half of the limit mass to create.
+        Mass of tau_plus, in (0, 1e6]; default alpha / 2, so that the reaction
+        still has half of the limit mass to create.
     mass_minus : float
-        Mass of tau_minus, >= 0.
+        Mass of tau_minus, in [0, 1e6].
     """
-    width = _checked("width", width, lower=0.0, upper=0.3, unit="radians")
+    width = _checked("width", width, MIN_WIDTH, 0.3, unit="radians", closed=True)
     if mass_plus is None:
         mass_plus = 0.5 * problem.alpha
-    mass_plus = _checked("mass_plus", mass_plus, lower=0.0)
-    mass_minus = _checked("mass_minus", mass_minus, lower=0.0, closed=True)
+    mass_plus = _checked("mass_plus", mass_plus, 0.0, MAX_MASS)
+    mass_minus = _checked("mass_minus", mass_minus, 0.0, MAX_MASS, closed=True)
     scale = width * np.sqrt(2.0)
     total = erf(HALF_PI / scale)
 
@@ -137,7 +179,7 @@ def concentrated_start(
         f"concentrated: tau_plus = {mass_plus!r} x half-normal(width={width!r} "
         f"rad), tau_minus = {mass_minus!r} x g"
     )
-    return Start(cdf_plus, cdf_minus, label)
+    return Start(cdf_plus, cdf_minus, label, width)
 
 
 def _checked(
@@ -148,7 +190,10 @@ def _checked(
     unit: str = "",
     closed: bool = False,
 ) -> float:
-    """Return ``value`` as a float after checking lower < value <= upper."""
+    """Return ``value`` as a float after checking lower < value <= upper.
+
+    With ``closed`` the lower bound is allowed too.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         raise TypeError(f"{name}={value!r} is invalid: pass a number")
     value = float(value)

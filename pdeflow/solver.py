@@ -172,6 +172,7 @@ def solve(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float | None = None,
     initial: Start | None = None,
+    keep_checkpoint: bool = False,
 ) -> xr.Dataset:
     """Solve the reduced PDE up to t_end, by default from tau_plus = tau_minus = g/2.
 
@@ -219,6 +220,9 @@ def solve(
         Initial measures; default :func:`pdeflow.initial.paper_start`. See
         :func:`pdeflow.initial.concentrated_start` for a tau_plus narrower than
         a uniform cell, to be run on a graded mesh.
+    keep_checkpoint : bool
+        Leave the checkpoint in place when the run completes, for a caller
+        that removes it only once the result is stored safely.
 
     Returns
     -------
@@ -232,6 +236,15 @@ def solve(
     _check_run_options(t_end, cfl, scheme, limiter)
     if not dt_max > 0.0:
         raise ValueError(f"dt_max={dt_max} is invalid: pass a step bound > 0")
+    if max_steps is not None and (
+        isinstance(max_steps, bool)
+        or not isinstance(max_steps, int | np.integer)
+        or max_steps < 1
+    ):
+        raise ValueError(
+            f"max_steps={max_steps!r} is invalid: pass an integer >= 1, or None "
+            "for no limit"
+        )
     if checkpoint_every is not None and not checkpoint_every > 0.0:
         raise ValueError(
             f"checkpoint_every={checkpoint_every} is invalid: pass seconds > 0"
@@ -261,6 +274,7 @@ def solve(
         initial.label,
     )
     start = initial.densities(mesh)
+    _warn_if_unresolved(initial, mesh)
     return execute(
         problem,
         mesh,
@@ -272,7 +286,19 @@ def solve(
         progress,
         checkpoint,
         checkpoint_every,
+        keep_checkpoint,
     )
+
+
+def _warn_if_unresolved(initial: Start, mesh: Mesh) -> None:
+    if initial.width is not None and mesh.widths[0] > initial.width:
+        logger.warning(
+            "the first cell is %.3g rad wide, wider than the start's width %.3g "
+            "rad, so the mesh does not resolve tau_plus: use more cells or a "
+            "graded mesh with a larger power",
+            mesh.widths[0],
+            initial.width,
+        )
 
 
 # The mat-vecs of a step are memory-bound: a second OpenBLAS thread gains nothing
@@ -290,6 +316,7 @@ def execute(
     progress: bool | None,
     checkpoint: str | os.PathLike | None,
     checkpoint_every: float | None,
+    keep_checkpoint: bool = False,
 ) -> xr.Dataset:
     """Run the time loop from a given state and return the dataset of the run.
 
@@ -327,7 +354,7 @@ def execute(
         meta["initial_loss"] = float(run.record.scalars["loss"][0])
     dataset = build_dataset(run.record, problem, mesh, run.phi_grid, meta)
     dataset["save_times"] = ("save", settings.save_times, {"units": "1"})
-    if stop_reason == "completed":
+    if stop_reason == "completed" and not keep_checkpoint:
         saver.remove()
     return dataset
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pdeflow import entry, open_run
+from pdeflow import cli, entry, open_run
 from pdeflow.cli import main
 
 
@@ -514,3 +514,51 @@ def test_sigint_early_in_a_run_prints_no_traceback(tmp_path):
     assert process.returncode in (0, 1, entry.INTERRUPTED)
     if process.returncode == entry.INTERRUPTED:
         assert not (tmp_path / "r.nc").exists()
+
+
+def test_failed_write_keeps_the_checkpoint(tmp_path, monkeypatch):
+    # A periodic checkpoint exists; the write of --out is interrupted.
+    def interrupted(run, path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "write_netcdf", interrupted)
+    out = tmp_path / "run.nc"
+    args = [
+        "-q",
+        "solve",
+        "--d",
+        "6",
+        "--d-H",
+        "2",
+        "--t-end",
+        "0.2",
+        "--cells",
+        "16",
+        "--saves",
+        "2",
+    ]
+    code = main([*args, "--checkpoint-every", "1e-6", "--out", str(out)])
+    assert code == cli.INTERRUPTED
+    assert not out.exists()
+    assert (tmp_path / "run.nc.checkpoint").exists()
+
+
+def test_completed_run_removes_its_checkpoint(tmp_path):
+    out = tmp_path / "run.nc"
+    args = [
+        "-q",
+        "solve",
+        "--d",
+        "6",
+        "--d-H",
+        "2",
+        "--t-end",
+        "0.2",
+        "--cells",
+        "16",
+        "--saves",
+        "2",
+    ]
+    assert main([*args, "--checkpoint-every", "1e-6", "--out", str(out)]) == 0
+    assert out.exists()
+    assert not (tmp_path / "run.nc.checkpoint").exists()

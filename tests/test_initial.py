@@ -60,6 +60,7 @@ def test_default_masses_and_recorded_loss():
     ("arguments", "error", "needle"),
     [
         ({"width": 0.0}, ValueError, "width=0 is invalid"),
+        ({"width": 5e-324}, ValueError, "pass a finite value >= 1e-12"),
         ({"width": -1e-3}, ValueError, "width=-0.001 is invalid"),
         ({"width": float("nan")}, ValueError, "width=nan is invalid"),
         ({"width": 0.5}, ValueError, "<= 0.3 radians"),
@@ -67,6 +68,7 @@ def test_default_masses_and_recorded_loss():
         ({"width": True}, TypeError, "pass a number"),
         ({"width": 0.01, "mass_plus": 0.0}, ValueError, "mass_plus=0 is invalid"),
         ({"width": 0.01, "mass_minus": -0.1}, ValueError, "mass_minus=-0.1"),
+        ({"width": 0.01, "mass_plus": 1e308}, ValueError, "and <= 1e\\+06"),
     ],
 )
 def test_concentrated_start_rejects_bad_values(arguments, error, needle):
@@ -85,11 +87,46 @@ def _start(cdf) -> Start:
         (lambda theta: theta + 0.1, "is 0.1 at theta = 0"),
         (lambda theta: np.cos(theta) - 1.0, "decreases between faces"),
         (lambda theta: np.where(theta > 1.0, np.nan, theta), "nan or inf"),
+        (lambda theta: theta.astype(complex), "has dtype complex128"),
+        (lambda theta: np.array(["a"] * theta.size), "has dtype <U1"),
+        (lambda theta: np.where(theta > 0.5, 1e300, 0.0), "is 1e\\+300: pass at most"),
     ],
 )
 def test_start_rejects_bad_cumulative_mass(cdf, needle):
     with pytest.raises(ValueError, match=needle):
         solve(PAPER, 1.0, cells=8, saves=2, initial=_start(cdf))
+
+
+def test_start_rejects_overflowing_density():
+    # A mass of 1 in a first cell 1e-320 rad wide: the density is inf.
+    mesh = Mesh(np.array([0.0, 1e-320, 0.5, 0.5 * np.pi]))
+    with pytest.raises(ValueError, match="overflows in the narrowest cells"):
+        _start(lambda theta: np.where(theta > 0.0, 1.0, 0.0)).densities(mesh)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "needle"),
+    [
+        ((3, np.sin, "x"), "cdf_plus=3 is invalid"),
+        ((np.sin, "f", "x"), "cdf_minus='f' is invalid"),
+        ((np.sin, np.sin, None), "label=None is invalid"),
+        ((np.sin, np.sin, ""), "label='' is invalid"),
+    ],
+)
+def test_start_checks_its_fields(arguments, needle):
+    with pytest.raises(TypeError, match=needle):
+        Start(*arguments)
+
+
+def test_unresolved_start_is_reported(caplog):
+    start = concentrated_start(PAPER, 1e-3)
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        solve(PAPER, 0.1, mesh=Mesh.graded(256, 3.0), saves=2, initial=start)
+    assert not caplog.records
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        solve(PAPER, 0.1, cells=64, saves=2, initial=start)
+    (record,) = caplog.records
+    assert "wider than the start's width 0.001 rad" in record.getMessage()
 
 
 def test_solve_rejects_other_initial_objects():

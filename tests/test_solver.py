@@ -145,6 +145,9 @@ def test_masses_move_toward_limits():
         ({"save_times": [0.0, 20.0]}, ValueError, "save_times must lie"),
         ({"dt_max": 0.0}, ValueError, "dt_max=0.0"),
         ({"n_phi": 1}, ValueError, "n_phi=1"),
+        ({"max_steps": True}, ValueError, "max_steps=True"),
+        ({"max_steps": -1}, ValueError, "max_steps=-1"),
+        ({"max_steps": 1.5}, ValueError, "max_steps=1.5"),
     ],
 )
 def test_solve_rejects_bad_input(kwargs, error, message):
