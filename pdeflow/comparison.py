@@ -175,8 +175,9 @@ def compare(
     ValueError
         When the runs share no saved time.
 
-    Runs of different (d, d_H) are compared all the same, for studies across
-    dimensions, with a logged warning: their differences are then not errors.
+    Runs of different (d, d_H), or of PDE runs from different starts, are
+    compared all the same, for studies across them, with a logged warning:
+    their differences are then not errors.
     """
     _warn_if_problems_differ(run_a, run_b)
     index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
@@ -283,6 +284,14 @@ def _warn_if_problems_differ(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
             d_H_a,
             d_b,
             d_H_b,
+        )
+    # Particle runs record no start, so only two recorded starts are compared.
+    starts = [run.attrs.get("initial") for run in (run_a, run_b)]
+    if None not in starts and starts[0] != starts[1]:
+        logger.warning(
+            "run a starts from %r but run b from %r: their differences are not errors",
+            starts[0],
+            starts[1],
         )
 
 

@@ -526,7 +526,8 @@ def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
         stored = _config_from_attributes(run, where)
     stored = {k: v for k, v in stored.items() if k not in ("out", "plot")}
     values = check_values(stored, where)
-    mesh = merge((values, where)).build_mesh()
+    config = merge((values, where))
+    mesh = config.build_mesh()
     if mesh.cells != run.sizes["theta"] or not np.array_equal(
         mesh.edges, run.theta_edges.values
     ):
@@ -534,7 +535,26 @@ def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
             f"{where}: mesh = {format_value(values.get('mesh'))} does not rebuild "
             "the cell faces stored in the file: re-create the run from a TOML file"
         )
+    _check_start_rebuilds(run, config, mesh, where)
     return values
+
+
+def _check_start_rebuilds(
+    run: xr.Dataset, config: RunConfig, mesh: Mesh, where: str
+) -> None:
+    """Raise ConfigError when the rebuilt start differs from the stored t = 0."""
+    if run.sizes["time"] == 0 or float(run.time[0]) != 0.0:
+        return
+    problem = Problem(config.d, config.d_H)
+    rebuilt = config.build_start(problem).densities(mesh)
+    stored = (run.tau_plus.values[0], run.tau_minus.values[0])
+    for name, new, old in zip(("tau_plus", "tau_minus"), rebuilt, stored, strict=True):
+        if not np.allclose(new, old, rtol=1e-12, atol=0.0):
+            raise ConfigError(
+                f"{where}: the start {config.build_start(problem).label!r} does not "
+                f"rebuild {name} as stored at t = 0: re-create the run in Python "
+                "with its pdeflow.initial.Start"
+            )
 
 
 def _config_from_attributes(run: xr.Dataset, where: str) -> dict[str, Any]:
@@ -566,25 +586,33 @@ def _config_from_attributes(run: xr.Dataset, where: str) -> dict[str, Any]:
             f"{where}: mesh = {format_value(kind)} cannot be rebuilt from the "
             "options of pdeflow solve: only uniform and graded meshes can"
         )
-    return values | _start_from_label(str(attrs.get("initial", PAPER_LABEL)), where)
+    label = str(attrs.get("initial", PAPER_LABEL))
+    return values | _start_from_label(label, Problem(values["d"], values["d_H"]), where)
 
 
-def _start_from_label(label: str, where: str) -> dict[str, Any]:
-    """Return the start options that the ``initial`` attribute of a run names."""
+def _start_from_label(label: str, problem: Problem, where: str) -> dict[str, Any]:
+    """Return the start options that the ``initial`` attribute of a run names.
+
+    Masses equal to their defaults (alpha / 2 and 1/2) are left unset, as a
+    run of ``pdeflow solve`` records them, so that both kinds of run file
+    follow a changed d or d_H in the same way.
+    """
     if label == PAPER_LABEL:
         return {}
     concentrated = _CONCENTRATED.fullmatch(label)
-    if concentrated is None:
+    try:
+        mass_plus, width, mass_minus = (float(text) for text in concentrated.groups())
+    except (AttributeError, ValueError):
         raise ConfigError(
             f"{where}: initial = {format_value(label)} cannot be rebuilt from the "
             "options of pdeflow solve: only the paper's and concentrated starts can"
-        )
-    mass_plus, width, mass_minus = (float(text) for text in concentrated.groups())
-    return {
-        "start_width": width,
-        "start_mass_plus": mass_plus,
-        "start_mass_minus": mass_minus,
-    }
+        ) from None
+    values = {"start_width": width}
+    if mass_plus != 0.5 * problem.alpha:
+        values["start_mass_plus"] = mass_plus
+    if mass_minus != 0.5:
+        values["start_mass_minus"] = mass_minus
+    return values
 
 
 def resolve_arguments(args: argparse.Namespace) -> RunConfig:

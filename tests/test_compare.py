@@ -131,6 +131,20 @@ def test_compare_warns_about_different_problems(runs, caplog):
     assert result.time.values.tolist() == [0.0, 1.0]
 
 
+def test_compare_warns_about_different_starts(runs, caplog):
+    coarse, _ = runs
+    problem = pdeflow.Problem(6, 2)
+    narrow = pdeflow.initial.concentrated_start(problem, 0.01)
+    other = pdeflow.solve(problem, 1.0, cells=32, saves=2, initial=narrow)
+    caplog.clear()  # the solver's warning about the unresolved start
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        compare(coarse, other)
+    (record,) = caplog.records
+    assert "run a starts from 'paper: tau_plus = tau_minus = g/2'" in (
+        record.getMessage()
+    )
+
+
 def test_compare_rejects_disjoint_times(runs):
     coarse, _ = runs
     shifted = coarse.assign_coords(time=coarse.time.values + 10.0)

@@ -9,11 +9,12 @@ of uniform meshes up to 16384 cells).
 
 import numpy as np
 import pytest
+import xarray as xr
 
-from pdeflow import Mesh, Problem, open_run, solve
+from pdeflow import Mesh, Problem, open_run, solve, write_netcdf
 from pdeflow.checkpoint import resume
 from pdeflow.cli import main
-from pdeflow.initial import Start, concentrated_start, paper_start
+from pdeflow.initial import PAPER_LABEL, Start, concentrated_start, paper_start
 from pdeflow.solver import initial_state
 
 PAPER = Problem(30, 5)
@@ -185,3 +186,55 @@ def test_start_masses_need_a_width(tmp_path, capsys):
         "give the width of the concentrated tau_plus, or drop the mass"
     )
     assert not out.exists()
+
+
+def _api_run(tmp_path, start, name="api.nc"):
+    problem = Problem(6, 2)
+    run = solve(problem, 1.0, cells=16, saves=2, initial=start(problem))
+    path = tmp_path / name
+    write_netcdf(run, path)
+    return path
+
+
+def test_rerun_rejects_a_start_it_cannot_rebuild(tmp_path, capsys):
+    # A custom start whose label claims to be the paper's start.
+    def custom(problem):
+        return Start(lambda t: 3.0 * t / t[-1], problem.angle_cdf, PAPER_LABEL)
+
+    path = _api_run(tmp_path, custom)
+    assert main(["solve", "--from", str(path), "--out", str(tmp_path / "b.nc")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "does not rebuild tau_plus as stored at t = 0" in message
+    assert not (tmp_path / "b.nc").exists()
+
+
+def test_rerun_rejects_a_garbled_label(tmp_path, capsys):
+    path = _api_run(tmp_path, lambda problem: concentrated_start(problem, 0.01))
+    with xr.open_dataset(path) as stored:
+        run = stored.load()
+    run.attrs["initial"] = run.attrs["initial"].replace("= 0.5 x g", "= abc x g")
+    write_netcdf(run, tmp_path / "garbled.nc")
+    assert main(["solve", "--from", str(tmp_path / "garbled.nc")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert f"{tmp_path / 'garbled.nc'} (solver attributes): initial =" in message
+    assert "cannot be rebuilt from the options of pdeflow solve" in message
+
+
+def test_rerun_with_new_dimensions_keeps_default_masses(tmp_path):
+    # Both kinds of run file leave the default masses unset, so a new d
+    # gives the new alpha / 2 from either.
+    api = _api_run(tmp_path, lambda problem: concentrated_start(problem, 0.01))
+    cli_run = tmp_path / "cli.nc"
+    args = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "1", "--cells", "16"]
+    assert (
+        main([*args, "--saves", "2", "--start-width", "0.01", "--out", str(cli_run)])
+        == 0
+    )
+    for source in (api, cli_run):
+        out = tmp_path / f"{source.stem}.d10.nc"
+        assert (
+            main(["-q", "solve", "--from", str(source), "--d", "10", "--out", str(out)])
+            == 0
+        )
+        mass = float(open_run(out).mass_plus[0])
+        assert mass == pytest.approx(0.5 * Problem(10, 2).alpha, rel=1e-13)
