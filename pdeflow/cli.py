@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -438,6 +439,12 @@ def _run_solve(args: argparse.Namespace) -> int:
     return _finish(run, args, image, checkpoint)
 
 
+def _distance(value: object) -> str:
+    """Format a W2 distance; it is nan for a measure without mass."""
+    number = float(value)
+    return "undefined, no mass" if math.isnan(number) else f"{number:.3e}"
+
+
 def summary_table(run, out: str | Path, image: Path | None = None) -> str:
     """Format the end of a run as a table: masses against alpha, loss, steps, time."""
     alpha = float(run.attrs["alpha"])
@@ -462,8 +469,8 @@ def summary_table(run, out: str | Path, image: Path | None = None) -> str:
         ),
         (
             "W2 to limits (rad)",
-            f"{float(last.w2_plus):.3e} (tau_plus), "
-            f"{float(last.w2_minus):.3e} (tau_minus)",
+            f"{_distance(last.w2_plus)} (tau_plus), "
+            f"{_distance(last.w2_minus)} (tau_minus)",
         ),
         ("time steps", f"{run.attrs['steps']}"),
         (

@@ -47,13 +47,34 @@ def _plot_densities(
         axis.stairs(
             density, edges, color=colour, label=f"t = {run.time.values[index]:.4g}"
         )
-    axis.set_yscale("log")
     top = float(run[name].values[indices].max())
-    axis.set_ylim(max(top * 1e-8, 1e-12), top * 2.0)
-    axis.set_xlim(0.0, 0.5 * np.pi)
+    if top > 0.0:
+        axis.set_yscale("log")
+        axis.set_ylim(max(top * 1e-8, 1e-12), top * 2.0)
+    else:
+        axis.text(0.5, 0.5, f"{name} has no mass", transform=axis.transAxes)
+    if _concentrated_near_zero(run[name].values[indices], edges):
+        # A linear axis would squeeze the whole measure into its first pixels.
+        axis.set_xscale("log")
+        axis.set_xlim(edges[1], 0.5 * np.pi)
+    else:
+        axis.set_xlim(0.0, 0.5 * np.pi)
     axis.set_xlabel("angle to H, theta (rad)")
     axis.set_ylabel(f"density of {name} (1/rad)")
     axis.legend(fontsize="small")
+
+
+def _concentrated_near_zero(densities: np.ndarray, edges: np.ndarray) -> bool:
+    """Tell whether 99 % of each density's mass lies below 1/20 of pi/2.
+
+    ``densities`` has shape (snapshots, cells), per radian.
+    """
+    masses = densities * np.diff(edges)
+    near = edges[1:] <= 0.05 * 0.5 * np.pi
+    total = masses.sum(axis=1)
+    if np.any(total <= 0.0):
+        return False
+    return bool(np.all(masses[:, near].sum(axis=1) >= 0.99 * total))
 
 
 def _plot_distances(axis: plt.Axes, run: xr.Dataset) -> None:
