@@ -15,10 +15,7 @@ Names load on first use, so that ``import pdeflow`` and the start of the
 command line stay fast and free of numpy, scipy and xarray until needed.
 """
 
-from __future__ import annotations
-
-from importlib import import_module
-from typing import Any
+from importlib import import_module as _import_module
 
 # Public name -> module that defines it.
 _EXPORTS = {
@@ -34,13 +31,13 @@ _SUBMODULES = ("initial", "kernel", "quadrature", "scheme")
 __all__ = [*sorted(_EXPORTS), *_SUBMODULES, "__version__"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _SUBMODULES:
-        value = import_module(f".{name}", __name__)
+        value = _import_module(f".{name}", __name__)
     elif name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        value = getattr(_import_module(f".{_EXPORTS[name]}", __name__), name)
     elif name == "__version__":
-        value = import_module(".output", __name__).package_version()
+        value = _import_module(".version", __name__).package_version()
     else:
         raise AttributeError(f"module 'pdeflow' has no attribute {name!r}")
     globals()[name] = value
@@ -48,4 +45,6 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    # Module attributes (__file__, loaded submodules) and the lazy names.
+    loaded = [name for name in globals() if not name.startswith("_") or "__" in name]
+    return sorted({*loaded, *__all__})

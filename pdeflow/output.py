@@ -10,7 +10,6 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import xarray as xr
 from .diagnostics import SCALARS
 from .mesh import Mesh
 from .problem import Problem
+from .version import package_version
 
 REQUIRED_VARIABLES = (
     "tau_plus",
@@ -49,14 +49,6 @@ class Record:
     scalars: dict[str, list[float]] = field(
         default_factory=lambda: {name: [] for name in SCALARS}
     )
-
-
-def package_version() -> str:
-    """Return the installed version of pdeflow, or "unknown" from a bare checkout."""
-    try:
-        return version("pdeflow")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def build_dataset(
@@ -189,18 +181,21 @@ def apply_umask(path: str | os.PathLike) -> None:
     os.chmod(path, 0o666 & ~umask)
 
 
-def check_writable(path: str | os.PathLike) -> None:
-    """Raise OSError with the fix when a file cannot be created at ``path``."""
+def check_writable(path: str | os.PathLike, example: str = "run.nc") -> None:
+    """Raise OSError with the fix when a file cannot be created at ``path``.
+
+    ``example`` is the file name that the messages suggest instead.
+    """
     target = Path(os.path.realpath(path))
     folder = target.parent
     if target.is_dir():
         raise OSError(
-            f"output path {str(path)!r} is a folder: pass a file name such as run.nc"
+            f"output path {str(path)!r} is a folder: pass a file name such as {example}"
         )
     if target.exists() and not target.is_file():
         raise OSError(
             f"output path {str(path)!r} is a device, pipe or socket, not a file: "
-            "pass a file name such as run.nc"
+            f"pass a file name such as {example}"
         )
     if folder.exists() and not folder.is_dir():
         raise OSError(
@@ -236,7 +231,7 @@ def check_image_path(path: str | os.PathLike) -> Path:
             f"image path {str(path)!r} has no known suffix: use .png, .pdf, .svg "
             "or .jpg"
         )
-    check_writable(image)
+    check_writable(image, example="fig.png")
     return image
 
 

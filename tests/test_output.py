@@ -6,6 +6,7 @@ import xarray as xr
 
 import pdeflow
 from pdeflow import Problem, open_run, solve, write_netcdf
+from pdeflow.output import check_image_path
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,10 @@ def test_written_file_follows_umask(small_run, tmp_path):
 def test_open_run_names_folder(tmp_path):
     with pytest.raises(OSError, match="is a folder"):
         open_run(tmp_path)
+
+
+def test_image_path_on_a_folder_suggests_an_image(tmp_path):
+    folder = tmp_path / "figure.png"
+    folder.mkdir()
+    with pytest.raises(OSError, match="is a folder: pass a file name such as fig.png"):
+        check_image_path(folder)

@@ -158,3 +158,19 @@ def test_graded_mesh_quick(tmp_path):
     assert all(row["cell_ratio"] >= 10.0 for row in study["graded"])
     assert not study["graded"][0]["extrapolated"]
     assert (tmp_path / "graded_mesh.png").stat().st_size > 10_000
+
+
+def test_out_dir_that_is_a_file_is_rejected(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    script = ROOT / "validation" / "graded_mesh.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--out-dir", str(taken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert f"--out-dir {taken} is a file: pass a folder" in result.stderr
+    assert "Traceback" not in result.stderr

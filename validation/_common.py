@@ -26,7 +26,12 @@ def parse_arguments(doc: str) -> argparse.Namespace:
         help="folder of the figures and the JSON file",
     )
     args = parser.parse_args()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        parser.error(f"--out-dir {args.out_dir} is a file: pass a folder")
+    try:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out-dir {args.out_dir} cannot be created ({error})")
     return args
 
 

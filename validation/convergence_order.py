@@ -8,10 +8,10 @@ study) into the output folder and prints the table of fitted orders.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
+
+from _common import parse_arguments
 
 from pdeflow import Problem
 from pdeflow.convergence import QUICK_PLAN, Plan, format_table, run_studies, summary
@@ -20,13 +20,7 @@ from pdeflow.plotting import plot_convergence
 
 def main() -> None:
     # Parameters
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="coarse levels only")
-    parser.add_argument(
-        "--out-dir", type=Path, default=Path("validation/output"), help="output folder"
-    )
-    args = parser.parse_args()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    args = parse_arguments(__doc__)
     plan = QUICK_PLAN if args.quick else Plan()
 
     # Problem: the configuration of Figure 3 of Hajjar and Chizat (2023).

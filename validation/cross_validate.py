@@ -13,16 +13,15 @@ results.json into --out-dir.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import parse_arguments  # noqa: E402
 
 import pdeflow  # noqa: E402
 from pdeflow.comparison import compare, plot_comparison  # noqa: E402
@@ -75,18 +74,6 @@ QUICK = {
     "saves": 5,
 }
 TABLES = {"n_phi": 64, "table_cells": 1024}
-
-
-def parse_arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small, fast variant")
-    parser.add_argument(
-        "--out-dir",
-        type=Path,
-        default=Path("validation/output"),
-        help="folder for figures and results.json",
-    )
-    return parser.parse_args()
 
 
 # --- problem ----------------------------------------------------------------
@@ -282,10 +269,9 @@ def plot_case(name, pde, reduced, networks, result, out_dir):
 
 
 def main() -> None:
-    arguments = parse_arguments()
+    arguments = parse_arguments(__doc__)
     settings = QUICK if arguments.quick else FULL
     out_dir = arguments.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
     results = {"quick": arguments.quick, "settings": settings, "cases": {}}
 
     for name, case in settings["cases"].items():

@@ -14,17 +14,15 @@ overshoot_refinement.png and overshoot_long_time.png into the output folder.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from _common import critical_time, loglog_slope  # noqa: E402
+from _common import critical_time, loglog_slope, parse_arguments  # noqa: E402
 
 from pdeflow import Problem, solve  # noqa: E402
 
@@ -37,13 +35,7 @@ def late_rate(times: np.ndarray, values: np.ndarray, start: float) -> float:
 
 def main() -> None:
     # Parameters
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="coarse runs only")
-    parser.add_argument(
-        "--out-dir", type=Path, default=Path("validation/output"), help="output folder"
-    )
-    args = parser.parse_args()
-    args.out_dir.mkdir(parents=True, exist_ok=True)
+    args = parse_arguments(__doc__)
     if args.quick:
         horizon, long_horizon = 300.0, 3e3
         resolutions = [
