@@ -264,6 +264,7 @@ def _run_resume(args: argparse.Namespace) -> int:
         {"--out": args.out, "--plot": image, "--checkpoint": args.checkpoint},
         {"CHECKPOINT": args.checkpoint_file},
     )
+    attributes = _resumed_run_attributes(args)
     run = resume(
         args.checkpoint_file,
         progress=None if not args.quiet else False,
@@ -271,7 +272,24 @@ def _run_resume(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         keep_checkpoint=True,
     )
+    run.attrs.update(attributes)
     return _finish(run, args, image, checkpoint)
+
+
+def _resumed_run_attributes(args: argparse.Namespace) -> dict:
+    """Return the configuration attributes of a resumed run, as solve adds them.
+
+    They are rebuilt from the checkpoint's solver attributes; a run that the
+    options of pdeflow solve cannot describe (a custom mesh or start) gets none.
+    """
+    from .config import ConfigError, merge, read_run_config, run_attributes
+
+    try:
+        values = read_run_config(args.checkpoint_file)
+    except (ConfigError, OSError, KeyError):
+        return {}
+    values |= {"out": str(args.out), "plot": args.plot}
+    return run_attributes(merge((values, str(args.checkpoint_file))))
 
 
 def _add_plot(commands: argparse._SubParsersAction) -> None:

@@ -1,5 +1,6 @@
 """Checkpoints: resumed runs match uninterrupted ones bit for bit."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import xarray as xr
 
 from pdeflow import Problem, open_run, solve
 from pdeflow.checkpoint import resume
+from pdeflow.cli import main
 from pdeflow.stepper import Stepper
 
 PROBLEM = Problem(6, 2)
@@ -124,3 +126,17 @@ def test_damaged_checkpoint_is_rejected(tmp_path, damage, needle):
     damaged.to_netcdf(broken, engine="h5netcdf")
     with pytest.raises(OSError, match=needle):
         resume(broken)
+
+
+def test_resumed_file_records_its_configuration(tmp_path):
+    path = tmp_path / "run.checkpoint"
+    stopped = solve(PROBLEM, **OPTIONS, max_steps=25, checkpoint=path)
+    assert stopped.attrs["stop_reason"].startswith("max_steps=25")
+    out = tmp_path / "resumed.nc"
+    assert main(["-q", "resume", str(path), "--out", str(out)]) == 0
+    resumed = open_run(out)
+    assert json.loads(resumed.attrs["run_config"])["out"] == str(out)
+
+    assert main(["-q", "solve", "--from", str(out)]) == 0
+    again = open_run(tmp_path / "resumed.rerun.nc")
+    np.testing.assert_array_equal(again.tau_plus.values, resumed.tau_plus.values)
