@@ -1,4 +1,4 @@
-"""Initial states: the paper's start, a concentrated tau_plus, and graded meshes.
+"""Initial states: g/2 for both measures, a concentrated tau_plus, graded meshes.
 
 The concentrated start is checked against closed forms of the half-normal law:
 its W2 distance to delta_0 is the width, and its masses are the ones asked for.
@@ -52,7 +52,7 @@ def test_default_masses_and_recorded_loss():
     run = solve(PAPER, 1.0, cells=64, saves=2, initial=start)
     assert float(run.mass_plus[0]) == pytest.approx(PAPER.alpha / 2, rel=1e-13)
     assert float(run.mass_minus[0]) == pytest.approx(0.5, rel=1e-13)
-    # The attribute is the loss of this start, not d_H / (2 d) of the paper's.
+    # The attribute is the loss of this start, not d_H / (2 d) of the g/2 start.
     assert run.attrs["initial_loss"] == float(run.loss[0])
     assert run.attrs["initial_loss"] < 0.5 * PAPER.initial_loss
 
@@ -197,7 +197,7 @@ def _api_run(tmp_path, start, name="api.nc"):
 
 
 def test_rerun_rejects_a_start_it_cannot_rebuild(tmp_path, capsys):
-    # A custom start whose label claims to be the paper's start.
+    # A custom start labelled as the g/2 start of Hajjar and Chizat (2023).
     def custom(problem):
         return Start(lambda t: 3.0 * t / t[-1], problem.angle_cdf, PAPER_LABEL)
 
