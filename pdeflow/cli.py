@@ -10,13 +10,14 @@ import argparse
 import json
 import logging
 import math
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import integer, number, step_bound, times
 from .commands import add_animate, add_sweep
-from .entry import INTERRUPTED
+from .entry import Interrupts, deferred_interrupts
 from .initial import PAPER_LABEL
 from .limiters import LIMITERS
 from .mesh import Mesh
@@ -239,7 +240,8 @@ def _finish(run, args: argparse.Namespace, image: Path | None, checkpoint: Path)
     The checkpoint of a completed run is removed only after the run file is
     written, so a failed write still leaves a state to resume from.
     """
-    write_netcdf(run, args.out)
+    with deferred_interrupts():
+        write_netcdf(run, args.out)
     completed = run.attrs["stop_reason"] == "completed"
     if completed and checkpoint.exists():
         checkpoint.unlink()
@@ -519,6 +521,28 @@ def _run_plot(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pdeflow`` command; return its exit code."""
+    with Interrupts() as interrupts:
+        try:
+            return _dispatch(argv)
+        except (UserError, ValueError, TypeError, OSError, ImportError) as error:
+            if interrupts.received:
+                return _interrupted(interrupts.received)
+            print(f"pdeflow: error: {error}", file=sys.stderr)
+            return USER_ERROR
+        except KeyboardInterrupt:
+            # The solver's time loop handles its own signals and saves its data;
+            # signals reaching here arrive elsewhere (kernel tables, sweeps,
+            # particle runs), where only completed files exist.
+            return _interrupted(interrupts.received or signal.SIGINT)
+        except Exception:
+            # A library may turn an interrupt into another error (matplotlib's
+            # animation writer raises IndexError when its frames are cut off).
+            if interrupts.received:
+                return _interrupted(interrupts.received)
+            raise
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose and args.quiet:
@@ -530,20 +554,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.verbose:
         logging.getLogger("pdeflow").setLevel(logging.DEBUG)
-    try:
-        return args.handler(args)
-    except (UserError, ValueError, TypeError, OSError, ImportError) as error:
-        print(f"pdeflow: error: {error}", file=sys.stderr)
-        return USER_ERROR
-    except KeyboardInterrupt:
-        # The solver's time loop handles its own signals and saves its data;
-        # signals reaching here arrive elsewhere (kernel tables, sweeps,
-        # particle runs), where only completed files exist.
-        print(
-            "pdeflow: interrupted; files finished before the interrupt are kept",
-            file=sys.stderr,
-        )
-        return INTERRUPTED
+    return args.handler(args)
+
+
+def _interrupted(number: int) -> int:
+    name = signal.Signals(number).name
+    print(
+        f"pdeflow: interrupted by {name}; files finished before it are kept",
+        file=sys.stderr,
+    )
+    return 128 + number
 
 
 if __name__ == "__main__":

@@ -159,8 +159,8 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
             f"cannot create a file next to {str(path)!r} ({error.strerror}): "
             "choose another output path"
         ) from None
-    os.close(handle)
     try:
+        os.close(handle)
         dataset.to_netcdf(temporary, engine="h5netcdf")
         apply_umask(temporary)
         os.replace(temporary, target)
