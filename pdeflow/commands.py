@@ -47,18 +47,17 @@ def add_sweep(commands: argparse._SubParsersAction) -> None:
 
 def run_sweep_command(args: argparse.Namespace) -> int:
     """Run ``pdeflow sweep``; return 0, or 1 when a point failed."""
-    from .sweep import read_sweep, run_sweep
+    from .sweep import read_sweep, require_distributed, run_sweep
 
     if args.scheduler is not None and args.workers is not None:
         raise ValueError(
             "--workers sets the size of the local cluster: drop it when "
             "--scheduler is given"
         )
+    # Importing distributed sets its logger to INFO, which reports every
+    # start and stop of a cluster; keep its warnings and errors only.
+    require_distributed()
     if not args.verbose:
-        # Importing distributed sets its logger to INFO, which reports every
-        # start and stop of a cluster; keep its warnings and errors only.
-        import distributed  # noqa: F401
-
         logging.getLogger("distributed").setLevel(logging.WARNING)
     sweep = read_sweep(args.sweep_file, folder=args.folder)
     report = run_sweep(sweep, scheduler=args.scheduler, workers=args.workers)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 import tempfile
 import time
@@ -41,6 +42,9 @@ from .output import apply_umask, open_run, write_netcdf
 logger = logging.getLogger(__name__)
 
 MANIFEST = "sweep.json"
+# Each point is a run and a file, and read_sweep checks every point up front;
+# larger grids belong in several sweeps.
+MAX_POINTS = 10_000
 # Attributes that differ between points; open_sweep turns them into variables.
 PER_POINT_ATTRIBUTES = {
     "alpha": "alpha",
@@ -149,8 +153,18 @@ def read_sweep(path: str | os.PathLike, folder: str | None = None) -> Sweep:
         )
     fixed = check_values(data, where)
     parameters = _check_sweep_table(table, fixed, f"{where} [sweep]")
+    count = math.prod(len(values) for values in parameters.values())
+    if count > MAX_POINTS:
+        raise ConfigError(
+            f"{where}: the [sweep] table makes {count} points: split it into "
+            f"sweeps of at most {MAX_POINTS} points"
+        )
 
     target = Path(folder or folder_value or Path(path).stem)
+    if target.exists() and not target.is_dir():
+        raise ConfigError(
+            f"{where}: folder {str(target)!r} is a file: choose another folder"
+        )
     points = []
     for combination in itertools.product(*parameters.values()):
         values = dict(zip(parameters, combination, strict=True))
@@ -174,8 +188,9 @@ def _check_sweep_table(
                 f"{where}: {key} is both fixed and swept: remove one of them"
             )
         if not isinstance(values, list) or not values:
+            problem = "is an empty list" if values == [] else "is not a list"
             raise ConfigError(
-                f"{where}: {key} = {values!r} is not a list: pass the values to "
+                f"{where}: {key} = {values!r} {problem}: pass the values to "
                 f"sweep as a non-empty list, such as {key} = [...]"
             )
         checked = [check_value(key, value, where) for value in values]
@@ -218,6 +233,18 @@ def compute_point(config: RunConfig) -> tuple[str, str, float]:
     return config.out, str(run.attrs["stop_reason"]), time.perf_counter() - start
 
 
+def require_distributed() -> Any:
+    """Import dask.distributed, or raise ImportError naming the extra to install."""
+    try:
+        import distributed
+    except ModuleNotFoundError:
+        raise ImportError(
+            "sweeps need dask.distributed, which is missing: install it with "
+            "pip install 'pdeflow[sweep]'"
+        ) from None
+    return distributed
+
+
 @contextmanager
 def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     """Connect to a scheduler, or start a local cluster on this machine.
@@ -226,13 +253,8 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     unless ``workers`` asks for that many worker processes. Its dashboards and
     sockets listen on 127.0.0.1 only, on free ports.
     """
-    try:
-        from distributed import Client, LocalCluster
-    except ModuleNotFoundError:
-        raise ImportError(
-            "sweeps need dask.distributed, which is missing: install it with "
-            "pip install 'pdeflow[sweep]'"
-        ) from None
+    distributed = require_distributed()
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
     if scheduler is not None:
         try:
@@ -307,12 +329,13 @@ def run_sweep(
         write_manifest(sweep)
         return report
 
-    from distributed import as_completed
+    as_completed = require_distributed().as_completed
 
     # The folder is made once a cluster is reached, so that a wrong
     # scheduler address leaves nothing behind.
     with _client(scheduler, workers) as client:
         sweep.folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(pending)
         write_manifest(sweep)
         futures = client.map(
             compute_point, [point.config for point in pending], pure=False
@@ -326,16 +349,23 @@ def run_sweep(
             try:
                 _, stop_reason, seconds = future.result()
             except Exception as error:  # a failed point must not stop the others
-                report.failed[path] = f"{type(error).__name__}: {error}"
-                logger.error("point %s failed: %s", path.name, report.failed[path])
-                continue
+                stop_reason = f"{type(error).__name__}: {error}"
             if stop_reason != "completed":
+                # Reported once, by the caller from report.failed.
                 report.failed[path] = stop_reason
-                logger.error("point %s stopped early: %s", path.name, stop_reason)
+                logger.info("point %s failed: %s", path.name, stop_reason)
                 continue
             report.computed.append(path)
             logger.info("point %s done in %.2f s", path.name, seconds)
     return report
+
+
+def _remove_stale_temporaries(pending: list[Point]) -> None:
+    """Delete the temporary files that a killed sweep left for its points."""
+    for point in pending:
+        for stale in point.path.parent.glob(f".{point.path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+            logger.info("removed %s, left by an interrupted sweep", stale.name)
 
 
 def write_manifest(sweep: Sweep) -> Path:

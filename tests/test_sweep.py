@@ -1,6 +1,7 @@
 """Parameter sweeps: points, restarts, the combined dataset and bad sweep files."""
 
 import logging
+import sys
 
 import numpy as np
 import pytest
@@ -165,6 +166,31 @@ def test_external_scheduler(tmp_path, solver_calls):
     assert open_sweep(tmp_path / "out").sizes["d_H"] == 2
 
 
+def test_missing_distributed_names_the_extra(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    path = _sweep_file(tmp_path, "d_H = [1, 2]\n")
+    assert main(["sweep", str(path)]) == 2
+    message = capsys.readouterr().err.strip()
+    assert message.endswith("install it with pip install 'pdeflow[sweep]'")
+
+
+def test_folder_that_is_a_file_is_rejected(tmp_path, capsys):
+    path = _sweep_file(tmp_path, "d_H = [1, 2]\n")
+    (tmp_path / "out").write_text("")
+    assert main(["sweep", str(path)]) == 2
+    assert "is a file: choose another folder" in capsys.readouterr().err
+
+
+def test_stale_temporary_files_are_removed(tmp_path, solver_calls):
+    path = _sweep_file(tmp_path, "d_H = [1]\n")
+    (tmp_path / "out").mkdir()
+    stale = tmp_path / "out" / ".d_H-1.nc.abc123.tmp"
+    stale.write_text("left by a killed sweep")
+    assert main(["-q", "sweep", str(path)]) == 0
+    assert not stale.exists()
+    assert (tmp_path / "out" / "d_H-1.nc").exists()
+
+
 def test_bad_scheduler_address_leaves_nothing(tmp_path, capsys):
     path = _sweep_file(tmp_path, "d_H = [1, 2]\n")
     assert main(["sweep", str(path), "--scheduler", "nonsense"]) == 2
@@ -184,6 +210,12 @@ BAD_SWEEPS = [
     (BASE, "cfl = [0.5, 2.0]\n", "cfl = 2.0 is out of range"),
     (BASE, "d_H = [2, 8]\n", "d_H = 8 is out of range for d = 8"),
     (BASE, "cell = [8]\n", "unknown key cell"),
+    (BASE, "start_width = []\n", "start_width = [] is an empty list"),
+    (
+        BASE,
+        "cfl = [0.5, 0.9]\ncells = " + str(list(range(2, 5003))) + "\n",
+        "10002 points",
+    ),
 ]
 
 
