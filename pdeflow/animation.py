@@ -15,7 +15,7 @@ import xarray as xr  # noqa: E402
 from matplotlib import animation  # noqa: E402
 
 from .output import check_writable  # noqa: E402
-from .plotting import MINUS_COLOUR, PLUS_COLOUR  # noqa: E402
+from .plotting import MINUS_COLOUR, PLUS_COLOUR, set_angle_axis  # noqa: E402
 
 SUFFIXES = (".gif", ".mp4")
 # Densities below this fraction of the maximum are drawn at the bottom of the
@@ -121,7 +121,7 @@ def _draw(run: xr.Dataset, indices: np.ndarray):
         (axes[1], "tau_minus", MINUS_COLOUR),
     ):
         values = run[name].values[indices]
-        top = float(values.max())
+        top = float(values.max()) if values.max() > 0.0 else 1.0  # 1: no mass
         floor = max(top * FLOOR_FRACTION, 1e-300)
         steps[name] = (
             axis.stairs(np.maximum(values[0], floor), edges, color=colour),
@@ -129,8 +129,7 @@ def _draw(run: xr.Dataset, indices: np.ndarray):
         )
         axis.set_yscale("log")
         axis.set_ylim(floor, top * 2.0)
-        axis.set_xlim(0.0, 0.5 * np.pi)
-        axis.set_xlabel("angle to H, theta (rad)")
+        set_angle_axis(axis, values, edges)
         axis.set_ylabel(f"density of {name} (1/rad)")
     title = figure.suptitle("")
     attrs = run.attrs

@@ -102,7 +102,7 @@ def add_animate(commands: argparse._SubParsersAction) -> None:
 
 def run_animate_command(args: argparse.Namespace) -> int:
     """Run ``pdeflow animate``; return 0."""
-    from .animation import animate_run
+    from .animation import animate_run, frame_indices
     from .output import check_writable, open_run
 
     out = Path(args.out or Path(args.run).with_suffix(".gif"))
@@ -110,5 +110,6 @@ def run_animate_command(args: argparse.Namespace) -> int:
     run = open_run(args.run)
     written = animate_run(run, out, fps=args.fps, max_frames=args.max_frames)
     if not args.quiet:
-        print(f"wrote {written} ({run.sizes['time']} saved times)")
+        frames = len(frame_indices(run.time.values, args.max_frames))
+        print(f"wrote {written} ({frames} frames of {run.sizes['time']} saved times)")
     return 0

@@ -175,7 +175,7 @@ def compare(
     ValueError
         When the runs share no saved time.
 
-    Runs of different (d, d_H), or of PDE runs from different starts, are
+    Runs of different (d, d_H), or from different starts, are
     compared all the same, for studies across them, with a logged warning:
     their differences are then not errors.
     """
@@ -285,7 +285,7 @@ def _warn_if_problems_differ(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
             d_b,
             d_H_b,
         )
-    # Particle runs record no start, so only two recorded starts are compared.
+    # Files from before starts were recorded lack the attribute: skip them.
     starts = [run.attrs.get("initial") for run in (run_a, run_b)]
     if None not in starts and starts[0] != starts[1]:
         logger.warning(

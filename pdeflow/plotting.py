@@ -53,15 +53,23 @@ def _plot_densities(
         axis.set_ylim(max(top * 1e-8, 1e-12), top * 2.0)
     else:
         axis.text(0.5, 0.5, f"{name} has no mass", transform=axis.transAxes)
-    if _concentrated_near_zero(run[name].values[indices], edges):
-        # A linear axis would squeeze the whole measure into its first pixels.
+    set_angle_axis(axis, run[name].values[indices], edges)
+    axis.set_ylabel(f"density of {name} (1/rad)")
+    axis.legend(fontsize="small")
+
+
+def set_angle_axis(axis: plt.Axes, densities: np.ndarray, edges: np.ndarray) -> None:
+    """Label the theta axis; make it logarithmic when the measure sits near 0.
+
+    ``densities`` has shape (snapshots, cells) and ``edges`` shape (cells + 1,).
+    A linear axis would squeeze a narrow measure into its first pixels.
+    """
+    if _concentrated_near_zero(densities, edges):
         axis.set_xscale("log")
         axis.set_xlim(edges[1], 0.5 * np.pi)
     else:
         axis.set_xlim(0.0, 0.5 * np.pi)
     axis.set_xlabel("angle to H, theta (rad)")
-    axis.set_ylabel(f"density of {name} (1/rad)")
-    axis.legend(fontsize="small")
 
 
 def _concentrated_near_zero(densities: np.ndarray, edges: np.ndarray) -> bool:

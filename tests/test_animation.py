@@ -6,6 +6,7 @@ from matplotlib import animation
 from PIL import Image
 
 import pdeflow
+from pdeflow import animation as run_animation
 from pdeflow.animation import animate_run, frame_indices
 from pdeflow.cli import main
 
@@ -21,7 +22,7 @@ def run_file(tmp_path_factory):
 def test_gif_has_one_frame_per_save(run_file, tmp_path, capsys):
     out = tmp_path / "run.gif"
     assert main(["animate", str(run_file), "--out", str(out), "--fps", "5"]) == 0
-    assert f"wrote {out} (6 saved times)" in capsys.readouterr().out
+    assert f"wrote {out} (6 frames of 6 saved times)" in capsys.readouterr().out
     with Image.open(out) as image:
         assert image.format == "GIF"
         assert image.n_frames == 6
@@ -95,3 +96,20 @@ def test_library_call_prints_nothing(run_file, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == ""
+
+
+def test_narrow_start_is_animated_on_a_log_axis(tmp_path, monkeypatch):
+    problem = pdeflow.Problem(6, 2)
+    start = pdeflow.initial.concentrated_start(problem, 1e-3)
+    mesh = pdeflow.Mesh.graded(32, 3.0)
+    run = pdeflow.solve(problem, 1.0, mesh=mesh, saves=3, initial=start)
+    scales = []  # tau_plus first, then tau_minus
+
+    def record(axis, densities, edges):
+        original(axis, densities, edges)
+        scales.append(axis.get_xscale())
+
+    original = run_animation.set_angle_axis
+    monkeypatch.setattr(run_animation, "set_angle_axis", record)
+    animate_run(run, tmp_path / "narrow.gif", max_frames=2)
+    assert scales == ["log", "linear"]

@@ -145,6 +145,19 @@ def test_compare_warns_about_different_starts(runs, caplog):
     )
 
 
+def test_particle_runs_record_their_start(caplog):
+    from pdeflow.particles import simulate_deterministic
+
+    problem = pdeflow.Problem(6, 2)
+    particles = simulate_deterministic(problem, 0.5, m=64, saves=2)
+    assert particles.attrs["initial"] == pdeflow.initial.PAPER_LABEL
+    narrow = pdeflow.initial.concentrated_start(problem, 0.2)
+    pde = pdeflow.solve(problem, 0.5, cells=32, saves=2, initial=narrow)
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        compare(pde, particles)
+    assert "starts from" in caplog.records[-1].getMessage()
+
+
 def test_compare_rejects_disjoint_times(runs):
     coarse, _ = runs
     shifted = coarse.assign_coords(time=coarse.time.values + 10.0)

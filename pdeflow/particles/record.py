@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from ..diagnostics import SCALARS
+from ..initial import PAPER_LABEL
 from ..mesh import HALF_PI, Mesh
 from ..output import Record, build_dataset
 from ..problem import Problem
@@ -184,5 +185,12 @@ class Recorder:
         record.predictor.append(value.T @ (state.sign * state.weight) / m)
 
     def dataset(self, meta: dict) -> xr.Dataset:
-        """Assemble the saved states into a run dataset with attributes ``meta``."""
-        return build_dataset(self.record, self.problem, self.mesh, self.phi_grid, meta)
+        """Assemble the saved states into a run dataset with attributes ``meta``.
+
+        Every particle route samples the start g/2, g/2 (in law for random
+        signs), which ``initial`` records as for a PDE run.
+        """
+        attributes = {"initial": PAPER_LABEL} | meta
+        return build_dataset(
+            self.record, self.problem, self.mesh, self.phi_grid, attributes
+        )
