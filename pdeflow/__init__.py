@@ -16,6 +16,7 @@ command line stay fast and free of numpy, scipy and xarray until needed.
 """
 
 from importlib import import_module as _import_module
+from importlib.util import find_spec as _find_spec
 
 # Public name -> module that defines it.
 _EXPORTS = {
@@ -38,6 +39,9 @@ def __getattr__(name: str) -> object:
         value = getattr(_import_module(f".{_EXPORTS[name]}", __name__), name)
     elif name == "__version__":
         value = _import_module(".version", __name__).package_version()
+    elif not name.startswith("_") and _find_spec(f"{__name__}.{name}") is not None:
+        # Any other submodule, such as pdeflow.config or pdeflow.animation.
+        value = _import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module 'pdeflow' has no attribute {name!r}")
     globals()[name] = value

@@ -88,7 +88,7 @@ def animate_run(
     if isinstance(fps, bool) or not isinstance(fps, int) or fps < 1:
         raise ValueError(f"fps={fps!r} is invalid: pass an integer >= 1")
     writer = _writer(suffix, fps)
-    check_writable(target)
+    check_writable(target, example="run.gif")
     indices = frame_indices(run.time.values, max_frames)
 
     figure, update = _draw(run, indices)

@@ -230,7 +230,7 @@ def _checkpoint_path(args: argparse.Namespace, default: str | None = None) -> Pa
         raise UserError(
             f"--checkpoint-every {args.checkpoint_every:g} is invalid: pass seconds > 0"
         )
-    check_writable(path)
+    check_writable(path, example="run.nc.checkpoint")
     return path
 
 
@@ -338,7 +338,7 @@ def _run_convergence(args: argparse.Namespace) -> int:
     problem = _problem(args)
     image = _image_path(args.plot)
     if args.json:
-        check_writable(Path(args.json))
+        check_writable(Path(args.json), example="orders.json")
     check_distinct({"--json": args.json, "--plot": image}, {})
 
     studies = run_studies(problem, QUICK_PLAN if args.quick else Plan())
@@ -405,7 +405,10 @@ def _build_mesh(args: argparse.Namespace) -> Mesh:
     if args.grading < 1.0:
         raise UserError(f"--grading {args.grading:g} is invalid: pass an exponent >= 1")
     ends = "both" if args.grade_both_ends else "zero"
-    return Mesh.graded(args.cells, power=args.grading, ends=ends)
+    try:
+        return Mesh.graded(args.cells, power=args.grading, ends=ends)
+    except ValueError as error:
+        raise UserError(str(error).replace("power=", "--grading ")) from None
 
 
 def _problem(args: argparse.Namespace) -> Problem:

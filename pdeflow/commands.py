@@ -106,7 +106,7 @@ def run_animate_command(args: argparse.Namespace) -> int:
     from .output import check_writable, open_run
 
     out = Path(args.out or Path(args.run).with_suffix(".gif"))
-    check_writable(out)
+    check_writable(out, example="run.gif")
     run = open_run(args.run)
     written = animate_run(run, out, fps=args.fps, max_frames=args.max_frames)
     if not args.quiet:

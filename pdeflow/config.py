@@ -247,10 +247,11 @@ def describe(key: str, value: Any, where: str) -> str:
     """Name a key and its value as the user wrote them, for error messages."""
     if where == COMMAND_LINE:
         flag = "--" + key.replace("_", "-")
+        # Ten digits, so that 0.3000001 is not shown as the bound 0.3.
         if isinstance(value, float):
-            return f"{flag} {value:g}"
+            return f"{flag} {value:.10g}"
         if isinstance(value, list | tuple):
-            return f"{flag} " + ",".join(f"{item:g}" for item in value)
+            return f"{flag} " + ",".join(f"{item:.10g}" for item in value)
         return f"{flag} {value}"
     return f"{where}: {key} = {format_value(value)}"
 
@@ -512,6 +513,11 @@ def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
         When the stored values are invalid or the mesh cannot be rebuilt.
     """
     run = open_run(path)
+    if "kind" in run.attrs:  # set by the particle routes only
+        raise ConfigError(
+            f"{path} is a particle run ({run.attrs['kind']}): --from re-creates "
+            "runs of pdeflow solve; run pdeflow particles again instead"
+        )
     where = f"{path} (attribute {CONFIG_ATTRIBUTE})"
     if CONFIG_ATTRIBUTE in run.attrs:
         try:

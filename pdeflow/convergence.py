@@ -27,6 +27,10 @@ from .solver import solve
 
 logger = logging.getLogger(__name__)
 
+# Below this fitted order the differences barely shrink: the levels are then
+# too coarse (or round-off dominates), not the scheme of that order.
+MIN_CLEAR_ORDER = 0.5
+
 QUANTITIES = ("l1_density", "mass_plus", "mass_minus", "loss")
 ROUND_OFF = 1e-9
 
@@ -259,7 +263,24 @@ def run_studies(problem: Problem, plan: Plan = Plan()) -> list[Study]:
                 list(plan.n_phi_list),
             )
         )
+    _warn_about_irregular_orders(studies)
     return studies
+
+
+def _warn_about_irregular_orders(studies: list[Study]) -> None:
+    """Log each study whose differences do not shrink as the levels refine."""
+    for study in studies:
+        poor = {q: p for q, p in study.orders.items() if not p >= MIN_CLEAR_ORDER}
+        if poor:
+            listed = ", ".join(f"{q} {p:.2f}" for q, p in poor.items())
+            logger.warning(
+                "%s: observed orders %s are below %.1f, so its levels are not in "
+                "the asymptotic range: refine further (for d <= 4, also raise "
+                "n_phi) before reading an order from it",
+                study.name,
+                listed,
+                MIN_CLEAR_ORDER,
+            )
 
 
 def summary(studies: list[Study]) -> dict:

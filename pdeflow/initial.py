@@ -61,6 +61,8 @@ class Start:
             raise TypeError(
                 f"label={self.label!r} is invalid: pass a non-empty description"
             )
+        if self.width is not None:
+            _checked("width", self.width, 0.0, HALF_PI, unit="radians")
 
     def densities(self, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
         """Return the cell averages of tau_plus and tau_minus, per radian.
@@ -202,7 +204,7 @@ def _checked(
         bound = ">=" if closed else ">"
         limit = "" if np.isinf(upper) else f" and <= {upper:g}"
         raise ValueError(
-            f"{name}={value:g} is invalid: pass a finite value {bound} {lower:g}"
+            f"{name}={value:.10g} is invalid: pass a finite value {bound} {lower:g}"
             f"{limit} {unit}".rstrip()
         )
     return value

@@ -83,6 +83,11 @@ class Mesh:
             x = s**power / (s**power + (1.0 - s) ** power)
         else:
             raise ValueError(f"ends={ends!r} is unknown: choose 'zero' or 'both'")
+        if np.any(np.diff(x) <= 0.0):
+            raise ValueError(
+                f"power={power:g} with {cells} cells makes the first cells narrower "
+                "than double precision can tell apart: lower the power"
+            )
         return cls(HALF_PI * x, kind=f"graded(power={power:g}, ends={ends})")
 
     @property

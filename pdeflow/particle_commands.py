@@ -214,5 +214,17 @@ def run_compare_command(args: argparse.Namespace) -> int:
     if args.plot:
         plot_comparison(run_a, run_b, args.plot, labels=tuple(labels))
     if not args.quiet:
-        print(result.to_dataframe().to_string(max_cols=8))
+        # The errors, one row per common time; the file has every variable.
+        columns = [
+            "mass_plus_relative_error",
+            "mass_minus_relative_error",
+            "w1_plus",
+            "w2_plus",
+            "w1_minus",
+            "w2_minus",
+            "loss_difference",
+            "predictor_max_difference",
+        ]
+        table = result[columns].to_dataframe()
+        print(table.to_string(float_format=lambda value: f"{value:.3e}"))
     return 0

@@ -462,6 +462,7 @@ def test_diverging_particle_run_exits_with_one(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "faithful run failed" in result.stderr
+    assert "RuntimeWarning" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -144,6 +144,17 @@ def test_from_run_of_python_api(tmp_path, concentrated):
     np.testing.assert_array_equal(open_run(out).tau_plus.values, run.tau_plus.values)
 
 
+def test_from_rejects_particle_runs(tmp_path, capsys):
+    from pdeflow.particles import simulate_deterministic
+
+    run = simulate_deterministic(pdeflow.Problem(6, 2), 0.5, m=32, saves=2)
+    pdeflow.write_netcdf(run, tmp_path / "particles.nc")
+    assert main(["-q", "solve", "--from", str(tmp_path / "particles.nc")]) == 2
+    message = capsys.readouterr().err.strip()
+    assert "is a particle run (reduced-deterministic)" in message
+    assert "run pdeflow particles again instead" in message
+
+
 def test_from_rejects_custom_mesh(tmp_path, capsys):
     edges = np.array([0.0, 0.1, 0.5, np.pi / 2])
     run = pdeflow.solve(pdeflow.Problem(5, 2), 1.0, mesh=pdeflow.Mesh(edges), saves=2)

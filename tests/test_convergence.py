@@ -51,3 +51,18 @@ def test_quick_study_shows_scheme_orders(tmp_path):
     # than any fixed algebraic order a kink would allow.
     assert orders["quadrature"]["d=30,d_H=5"] > 8.0
     assert (tmp_path / "convergence.png").stat().st_size > 10_000
+
+
+def test_irregular_orders_are_reported(caplog):
+    from pdeflow.convergence import Study, _warn_about_irregular_orders
+
+    clear = Study("muscl space t=5", "space", "muscl", "cells", [32.0, 64.0])
+    clear.orders = {"mass_plus": 2.0, "loss": 1.9}
+    irregular = Study("muscl time t=5", "time", "muscl", "dt_max", [0.1, 0.05])
+    irregular.orders = {"mass_plus": -0.53, "loss": float("nan")}
+    with caplog.at_level("WARNING", logger="pdeflow"):
+        _warn_about_irregular_orders([clear, irregular])
+    (record,) = caplog.records
+    message = record.getMessage()
+    assert message.startswith("muscl time t=5: observed orders mass_plus -0.53")
+    assert "loss nan are below 0.5" in message

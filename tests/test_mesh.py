@@ -86,3 +86,9 @@ def test_graded_run_converges_at_second_order():
         assert np.all(coarse / fine > 3.5), (coarse, fine)
     uniform_error = np.abs(masses(Mesh.uniform(96)) - reference)
     assert not np.allclose(uniform_error, errors[0], rtol=1e-3, atol=0.0)
+
+
+def test_extreme_grading_is_rejected():
+    # 8^-400 of pi/2 underflows to 0, so the first faces coincide.
+    with pytest.raises(ValueError, match="power=400 with 8 cells .* lower the power"):
+        Mesh.graded(8, power=400.0)

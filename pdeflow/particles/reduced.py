@@ -274,15 +274,17 @@ def simulate_faithful(
     stop_reason = "completed"
     step = 0
     for target in save_steps:
-        while step < target:
-            G_hat, V_hat = _monte_carlo_fields(
-                problem, theta, signed_weight, samples, rng
-            )
-            signed_weight = (1.0 + 2.0 * eta * sign * G_hat) * signed_weight
-            theta = theta + eta * sign * V_hat
+        while step < target and np.all(np.isfinite(signed_weight)):
+            # Overflow ends the loop at the next check and is reported below.
+            with np.errstate(over="ignore", invalid="ignore"):
+                G_hat, V_hat = _monte_carlo_fields(
+                    problem, theta, signed_weight, samples, rng
+                )
+                signed_weight = (1.0 + 2.0 * eta * sign * G_hat) * signed_weight
+                theta = theta + eta * sign * V_hat
             step += 1
         if not np.all(np.isfinite(signed_weight)):
-            stop_reason = f"non-finite weights by step {step}: reduce eta"
+            stop_reason = f"non-finite weights at step {step}: reduce eta"
             break
         folded, _ = fold_angle(theta)
         state = ParticleState(folded, sign * signed_weight, sign)
