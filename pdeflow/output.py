@@ -164,6 +164,13 @@ def write_netcdf(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
         dataset.to_netcdf(temporary, engine="h5netcdf")
         apply_umask(temporary)
         os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        reason = error.strerror or str(error)
+        raise OSError(
+            f"writing {str(path)!r} failed ({reason}): free space or choose "
+            "another output path, then run again"
+        ) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

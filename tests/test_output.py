@@ -76,6 +76,17 @@ def test_failed_write_leaves_no_file(small_run, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_full_disk_names_the_file(small_run, tmp_path, monkeypatch):
+    def full(self, path, **options):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", full)
+    target = tmp_path / "run.nc"
+    with pytest.raises(OSError, match=r"writing '.*run.nc' failed \(No space left"):
+        write_netcdf(small_run, target)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_open_run_rejects_foreign_files(tmp_path):
     text = tmp_path / "notes.nc"
     text.write_text("not a NetCDF file")
