@@ -518,49 +518,22 @@ def test_sigint_early_in_a_run_prints_no_traceback(tmp_path):
         assert not (tmp_path / "r.nc").exists()
 
 
-def test_failed_write_keeps_the_checkpoint(tmp_path, monkeypatch):
-    # A periodic checkpoint exists; the write of --out is interrupted.
+# A short run that writes a periodic checkpoint at every step.
+SHORT_CHECKPOINTED = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "0.2"]
+SHORT_CHECKPOINTED += ["--cells", "16", "--saves", "2", "--checkpoint-every", "1e-6"]
+
+
+@pytest.mark.parametrize("write_fails", [False, True])
+def test_checkpoint_stays_until_the_run_file_is_written(
+    tmp_path, monkeypatch, write_fails
+):
     def interrupted(run, path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "write_netcdf", interrupted)
+    if write_fails:
+        monkeypatch.setattr(cli, "write_netcdf", interrupted)
     out = tmp_path / "run.nc"
-    args = [
-        "-q",
-        "solve",
-        "--d",
-        "6",
-        "--d-H",
-        "2",
-        "--t-end",
-        "0.2",
-        "--cells",
-        "16",
-        "--saves",
-        "2",
-    ]
-    code = main([*args, "--checkpoint-every", "1e-6", "--out", str(out)])
-    assert code == entry.INTERRUPTED
-    assert not out.exists()
-    assert (tmp_path / "run.nc.checkpoint").exists()
-
-
-def test_completed_run_removes_its_checkpoint(tmp_path):
-    out = tmp_path / "run.nc"
-    args = [
-        "-q",
-        "solve",
-        "--d",
-        "6",
-        "--d-H",
-        "2",
-        "--t-end",
-        "0.2",
-        "--cells",
-        "16",
-        "--saves",
-        "2",
-    ]
-    assert main([*args, "--checkpoint-every", "1e-6", "--out", str(out)]) == 0
-    assert out.exists()
-    assert not (tmp_path / "run.nc.checkpoint").exists()
+    code = main([*SHORT_CHECKPOINTED, "--out", str(out)])
+    assert code == (entry.INTERRUPTED if write_fails else 0)
+    assert out.exists() is not write_fails
+    assert (tmp_path / "run.nc.checkpoint").exists() is write_fails

@@ -24,16 +24,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PDE_T_STAR = 102.09
 
 
-def run_script(name: str, out_dir: Path) -> dict:
-    """Run one validation script in quick mode and return its JSON report."""
+def quick_run(name: str, out_dir: Path) -> subprocess.CompletedProcess:
+    """Run one validation script in quick mode; return the finished process."""
     script = ROOT / "validation" / f"{name}.py"
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(script), "--quick", "--out-dir", str(out_dir)],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=ROOT,
     )
+
+
+def run_script(name: str, out_dir: Path) -> dict:
+    """Run one validation script in quick mode and return its JSON report."""
+    result = quick_run(name, out_dir)
     assert result.returncode == 0, result.stderr
     return json.loads((out_dir / f"{name}.json").read_text())
 
@@ -163,14 +168,7 @@ def test_graded_mesh_quick(tmp_path):
 def test_out_dir_that_is_a_file_is_rejected(tmp_path):
     taken = tmp_path / "taken"
     taken.write_text("")
-    script = ROOT / "validation" / "graded_mesh.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--quick", "--out-dir", str(taken)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    result = quick_run("graded_mesh", taken)
     assert result.returncode == 2
     assert f"--out-dir {taken} is a file: pass a folder" in result.stderr
     assert "Traceback" not in result.stderr
