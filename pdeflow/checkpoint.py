@@ -135,8 +135,25 @@ def _check_checkpoint(dataset: xr.Dataset, path: str | os.PathLike) -> None:
         if not np.all(np.isfinite(state)) or state.min() < 0.0:
             fail(f"{name} has non-finite or negative values")
     t = float(dataset.attrs["state_time"])
-    if not 0.0 <= t <= float(dataset.attrs["t_end"]):
-        fail(f"state_time={t} outside [0, t_end={dataset.attrs['t_end']}]")
+    t_end = float(dataset.attrs["t_end"])
+    if not 0.0 <= t <= t_end:
+        fail(f"state_time={t} outside [0, t_end={t_end}]")
+    _check_settings(dataset, t_end, fail)
+
+
+def _check_settings(dataset: xr.Dataset, t_end: float, fail) -> None:
+    """Check the solver settings of a checkpoint against their valid ranges."""
+    attrs = dataset.attrs
+    cfl, dt_max = float(attrs["cfl"]), float(attrs["dt_max"])
+    if not 0.0 < cfl <= 1.0:
+        fail(f"cfl={cfl} outside (0, 1]")
+    if not dt_max > 0.0:
+        fail(f"dt_max={dt_max} is not > 0")
+    if int(attrs["state_steps"]) < 0:
+        fail(f"state_steps={attrs['state_steps']} is negative")
+    times = np.asarray(dataset.save_times.values, dtype=float)
+    if times.size == 0 or times.min() < 0.0 or times.max() > t_end:
+        fail(f"save_times outside [0, t_end={t_end}]")
 
 
 def resume(

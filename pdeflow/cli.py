@@ -32,7 +32,7 @@ from .output import (
 from .particle_commands import add_compare, add_particles
 from .problem import Problem
 from .scheme import DEFAULT_LIMITER, SCHEMES
-from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
+from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, MAX_N_PHI, solve
 
 USER_ERROR = 2
 
@@ -120,7 +120,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--n-phi",
-        type=integer(2),
+        type=integer(2, maximum=MAX_N_PHI),
         default=DEFAULT_N_PHI,
         help=f"Gauss–Jacobi nodes of the angle law (default {DEFAULT_N_PHI})",
     )

@@ -38,7 +38,7 @@ from .mesh import Mesh
 from .output import open_run
 from .problem import Problem
 from .scheme import DEFAULT_LIMITER, SCHEMES
-from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
+from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, MAX_N_PHI, solve
 
 CONFIG_ATTRIBUTE = "run_config"
 
@@ -192,7 +192,9 @@ RULES: dict[str, _Rule] = {
     "limiter": _Rule(
         "str", f"pass one of {', '.join(sorted(LIMITERS))}", lambda v: v in LIMITERS
     ),
-    "n_phi": _Rule("int", "pass an integer >= 2", _at_least(2)),
+    "n_phi": _Rule(
+        "int", f"pass an integer in [2, {MAX_N_PHI}]", lambda v: 2 <= v <= MAX_N_PHI
+    ),
     "saves": _Rule("int", "pass an integer >= 2", _at_least(2)),
     "save_times": _Rule(
         "times",
@@ -527,6 +529,11 @@ def read_run_config(path: str | os.PathLike) -> dict[str, Any]:
                 f"{where} is not valid JSON ({error}): re-create the run from a "
                 "TOML file instead"
             ) from None
+        if not isinstance(stored, dict):
+            raise ConfigError(
+                f"{where} is not a JSON object of options: re-create the run "
+                "from a TOML file instead"
+            )
     else:
         where = f"{path} (solver attributes)"
         stored = _config_from_attributes(run, where)
@@ -585,7 +592,13 @@ def _config_from_attributes(run: xr.Dataset, where: str) -> dict[str, Any]:
     graded = _GRADED.fullmatch(kind)
     if graded:
         values["mesh"] = "graded"
-        values["grading"] = float(graded.group(1))
+        try:
+            values["grading"] = float(graded.group(1))
+        except ValueError:
+            raise ConfigError(
+                f"{where}: mesh = {format_value(kind)} has no numeric power: "
+                "re-create the run from a TOML file"
+            ) from None
         values["grade_both_ends"] = graded.group(2) == "both"
     elif kind != "uniform":
         raise ConfigError(

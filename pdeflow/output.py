@@ -28,6 +28,8 @@ REQUIRED_VARIABLES = (
     "loss",
     "w2_plus",
     "w2_minus",
+    "predictor",
+    "theta_edges",
 )
 
 
@@ -218,6 +220,13 @@ def check_writable(path: str | os.PathLike, example: str = "run.nc") -> None:
         raise OSError(
             f"output folder {str(folder)!r} is not writable: choose another path"
         )
+    # The temporary file ".NAME.xxxxxxxx.tmp" is 14 bytes longer than NAME.
+    longest = os.pathconf(folder, "PC_NAME_MAX") - 14
+    if len(os.fsencode(target.name)) > longest:
+        raise OSError(
+            f"file name {target.name[:20]!r}... of {str(path)!r} is too long: "
+            f"pass a name of at most {longest} bytes"
+        )
 
 
 IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -297,5 +306,10 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
         raise OSError(
             f"run file {str(source)!r} is not a pdeflow run: missing "
             f"{', '.join(missing) or 'dimensions time/theta'}"
+        )
+    if dataset.sizes["time"] == 0:
+        raise OSError(
+            f"run file {str(source)!r} holds no saved time: pass a run that "
+            "saved at least its start"
         )
     return dataset

@@ -50,6 +50,11 @@ class Problem:
     def __post_init__(self) -> None:
         d = _require_integer("d", self.d)
         d_H = _require_integer("d_H", self.d_H)
+        if d < 2:
+            raise ValueError(
+                f"d={d} is invalid: pass d >= 2, since H and its complement both "
+                "need dimension >= 1"
+            )
         if d_H < 1:
             raise ValueError(f"d_H={d_H} is invalid: H needs dimension d_H >= 1")
         if d_H >= d:

@@ -304,14 +304,18 @@ def stable_dt(
     edges = np.asarray(edges, dtype=float)
     if not (0.0 < cfl <= 1.0):
         raise ValueError(f"cfl={cfl} is invalid: pass a Courant number in (0, 1]")
-    if velocity.shape != edges.shape:
+    if velocity.shape != edges.shape or edges.ndim != 1 or edges.size < 3:
         raise ValueError(
             f"velocity has shape {velocity.shape} and edges {edges.shape}: pass one "
-            "velocity per face"
+            "velocity per face, and at least 3 faces"
         )
+    if not np.all(np.isfinite(velocity)):
+        raise ValueError("velocity contains nan or inf: pass finite face velocities")
     check_scheme(scheme, DEFAULT_LIMITER)
 
     widths = np.diff(edges)
+    if np.any(widths <= 0.0):
+        raise ValueError("edges are not strictly increasing: sort the faces")
     return max_stable_step(_interior_velocity(velocity), widths, cfl, scheme)
 
 

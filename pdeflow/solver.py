@@ -76,9 +76,36 @@ def initial_state(problem: Problem, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]
     return paper_start(problem).densities(mesh)
 
 
+# Kernel tables hold cells x n_phi entries several times over: 1e5 cells with
+# 97 nodes took 650 MB, so 5e7 entries is about 3 GB. Beyond that a run would
+# spend minutes in C code that no signal can interrupt.
+MAX_TABLE_ENTRIES = 50_000_000
+MAX_N_PHI = 10_000
+
+
+def _check_table_size(cells: int, n_phi: int) -> None:
+    """Reject a phi rule or kernel table too large to build in reasonable time."""
+    if isinstance(n_phi, bool) or not isinstance(n_phi, int | np.integer):
+        raise TypeError(f"n_phi={n_phi!r} is invalid: pass an integer >= 2")
+    if not 2 <= n_phi <= MAX_N_PHI:
+        raise ValueError(
+            f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
+        )
+    if cells * (n_phi + 1) > MAX_TABLE_ENTRIES:
+        raise ValueError(
+            f"{cells} cells x {n_phi + 1} phi nodes exceed {MAX_TABLE_ENTRIES:.0e} "
+            "kernel table entries (about 3 GB): use fewer cells or phi nodes"
+        )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
 def _check_run_options(t_end: float, cfl: float, scheme: str, limiter: str) -> None:
-    if isinstance(t_end, bool) or not isinstance(t_end, int | float | np.number):
-        raise TypeError(f"t_end={t_end!r} is invalid: pass a number > 0")
+    for name, value in (("t_end", t_end), ("cfl", cfl)):
+        if not _is_number(value):
+            raise TypeError(f"{name}={value!r} is invalid: pass a number")
     if not np.isfinite(t_end) or t_end <= 0.0:
         raise ValueError(f"t_end={t_end} is invalid: pass a finite time > 0")
     if not np.isfinite(cfl) or not (0.0 < cfl <= 1.0):
@@ -234,6 +261,8 @@ def solve(
         attribute ``stop_reason`` is ``"completed"`` unless the run stopped early.
     """
     _check_run_options(t_end, cfl, scheme, limiter)
+    if not _is_number(dt_max):
+        raise TypeError(f"dt_max={dt_max!r} is invalid: pass a number > 0")
     if not dt_max > 0.0:
         raise ValueError(f"dt_max={dt_max} is invalid: pass a step bound > 0")
     if max_steps is not None and (
@@ -258,6 +287,7 @@ def solve(
         )
     t_end = float(t_end)
     mesh = Mesh.uniform(cells) if mesh is None else mesh
+    _check_table_size(mesh.cells, n_phi)
     times = _check_save_times(
         default_save_times(t_end, saves) if save_times is None else save_times, t_end
     )

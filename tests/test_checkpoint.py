@@ -116,6 +116,13 @@ def test_sigterm_saves_checkpoint(tmp_path):
             lambda data: data.assign(state_tau_plus=data.state_tau_plus * np.nan),
             "non-finite",
         ),
+        (lambda data: data.assign_attrs(cfl=7.0), r"cfl=7.0 outside \(0, 1\]"),
+        (lambda data: data.assign_attrs(dt_max=-1.0), "dt_max=-1.0 is not > 0"),
+        (lambda data: data.assign_attrs(state_steps=-3), "state_steps=-3"),
+        (
+            lambda data: data.assign(save_times=data.save_times * 1000.0),
+            "save_times outside",
+        ),
     ],
 )
 def test_damaged_checkpoint_is_rejected(tmp_path, damage, needle):

@@ -144,6 +144,14 @@ def test_from_run_of_python_api(tmp_path, concentrated):
     np.testing.assert_array_equal(open_run(out).tau_plus.values, run.tau_plus.values)
 
 
+def test_from_rejects_run_config_that_is_not_an_object(tmp_path, capsys):
+    run = pdeflow.solve(pdeflow.Problem(5, 2), 1.0, cells=8, saves=2)
+    run.attrs["run_config"] = "[1, 2]"
+    pdeflow.write_netcdf(run, tmp_path / "edited.nc")
+    assert main(["-q", "solve", "--from", str(tmp_path / "edited.nc")]) == 2
+    assert "is not a JSON object of options" in capsys.readouterr().err
+
+
 def test_from_rejects_particle_runs(tmp_path, capsys):
     from pdeflow.particles import simulate_deterministic
 

@@ -92,3 +92,9 @@ def test_extreme_grading_is_rejected():
     # 8^-400 of pi/2 underflows to 0, so the first faces coincide.
     with pytest.raises(ValueError, match="power=400 with 8 cells .* lower the power"):
         Mesh.graded(8, power=400.0)
+
+
+def test_float32_faces_are_named_to_full_precision():
+    edges = np.linspace(0.0, HALF_PI, 9).astype(np.float32)
+    with pytest.raises(ValueError, match="1.5707963705062866.*float32 faces"):
+        Mesh(edges)

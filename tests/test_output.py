@@ -87,6 +87,26 @@ def test_full_disk_names_the_file(small_run, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (lambda run: run.drop_vars("theta_edges"), "missing theta_edges"),
+        (lambda run: run.drop_vars("predictor"), "missing predictor"),
+        (lambda run: run.isel(time=slice(0, 0)), "holds no saved time"),
+    ],
+)
+def test_open_run_rejects_incomplete_runs(small_run, tmp_path, damage, needle):
+    path = tmp_path / "edited.nc"
+    damage(small_run).to_netcdf(path, engine="h5netcdf")
+    with pytest.raises(OSError, match=needle):
+        open_run(path)
+
+
+def test_overlong_file_name_is_rejected(tmp_path):
+    with pytest.raises(OSError, match="is too long: pass a name of at most"):
+        write_netcdf(xr.Dataset(), tmp_path / ("r" * 250 + ".nc"))
+
+
 def test_open_run_rejects_foreign_files(tmp_path):
     text = tmp_path / "notes.nc"
     text.write_text("not a NetCDF file")

@@ -58,6 +58,7 @@ def test_initial_masses_are_one_half():
         (5, 5, ValueError, "d_H=5 with d=5"),
         (5, 7, ValueError, "d_H=7 with d=5"),
         (5, 0, ValueError, "d_H=0"),
+        (1, 1, ValueError, "d=1 is invalid: pass d >= 2"),
         (30.5, 5, TypeError, "d=30.5"),
         ("30", 5, TypeError, "d='30'"),
         (30, True, TypeError, "d_H=True"),

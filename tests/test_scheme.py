@@ -126,3 +126,16 @@ def test_advance_rejects_bad_input(kwargs, message):
 def test_stable_dt_rejects_cfl_above_one():
     with pytest.raises(ValueError, match="cfl=1.5"):
         stable_dt(np.ones(5), np.linspace(0.0, HALF_PI, 5), 1.5)
+
+
+@pytest.mark.parametrize(
+    ("velocity", "edges", "needle"),
+    [
+        (np.array([0.0, np.nan, 0.0]), np.linspace(0.0, 1.0, 3), "nan or inf"),
+        (np.zeros(3), np.array([0.0, 1.0, 0.5]), "not strictly increasing"),
+        (np.zeros(1), np.zeros(1), "at least 3 faces"),
+    ],
+)
+def test_stable_dt_rejects_bad_input(velocity, edges, needle):
+    with pytest.raises(ValueError, match=needle):
+        stable_dt(velocity, edges, 0.9)

@@ -148,6 +148,12 @@ def test_masses_move_toward_limits():
         ({"max_steps": True}, ValueError, "max_steps=True"),
         ({"max_steps": -1}, ValueError, "max_steps=-1"),
         ({"max_steps": 1.5}, ValueError, "max_steps=1.5"),
+        ({"n_phi": 2.7}, TypeError, "n_phi=2.7 is invalid"),
+        ({"n_phi": "96"}, TypeError, "n_phi='96' is invalid"),
+        ({"n_phi": 20_000}, ValueError, r"pass an integer in \[2, 10000\]"),
+        ({"cells": 600_000}, ValueError, "exceed 5e\\+07 kernel table entries"),
+        ({"cfl": "0.5"}, TypeError, "cfl='0.5' is invalid"),
+        ({"dt_max": None}, TypeError, "dt_max=None is invalid"),
     ],
 )
 def test_solve_rejects_bad_input(kwargs, error, message):
