@@ -60,6 +60,27 @@ def write_checkpoint(
     return write_netcdf(dataset, path)
 
 
+def check_checkpoint_path(path: str | os.PathLike) -> None:
+    """Raise OSError when ``path`` holds a file that is not a pdeflow checkpoint.
+
+    A completed run removes its checkpoint, so any other file there would be
+    deleted.
+    """
+    target = Path(path)
+    if not target.is_file():
+        return
+    try:
+        with xr.open_dataset(target, engine="h5netcdf") as dataset:
+            ours = "checkpoint_format" in dataset.attrs
+    except Exception:  # not NetCDF at all: h5py raises several types
+        ours = False
+    if not ours:
+        raise OSError(
+            f"checkpoint path {str(path)!r} holds another file, which a completed "
+            "run would delete: choose another --checkpoint path"
+        )
+
+
 def _record_from(dataset: xr.Dataset) -> Record:
     record = Record()
     record.times = [float(value) for value in dataset.time.values]
@@ -208,6 +229,7 @@ def resume(
     logger.info("resuming from t=%.6g after %d steps", t, steps)
 
     target = path if checkpoint is None else checkpoint
+    check_checkpoint_path(target)
     return execute(
         problem,
         mesh,

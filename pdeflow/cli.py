@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import integer, number, step_bound, times
+from .checkpoint import check_checkpoint_path
 from .commands import add_animate, add_sweep
 from .entry import Interrupts, deferred_interrupts
 from .initial import PAPER_LABEL
@@ -231,6 +232,7 @@ def _checkpoint_path(args: argparse.Namespace, default: str | None = None) -> Pa
             f"--checkpoint-every {args.checkpoint_every:g} is invalid: pass seconds > 0"
         )
     check_writable(path, example="run.nc.checkpoint")
+    check_checkpoint_path(path)
     return path
 
 

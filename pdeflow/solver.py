@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from . import scheme as fv
-from .checkpoint import write_checkpoint
+from .checkpoint import check_checkpoint_path, write_checkpoint
 from .diagnostics import measure
 from .fields import ReducedModel
 from .initial import PAPER_LABEL, Start, paper_start
@@ -278,6 +278,8 @@ def solve(
         raise ValueError(
             f"checkpoint_every={checkpoint_every} is invalid: pass seconds > 0"
         )
+    if checkpoint is not None:
+        check_checkpoint_path(checkpoint)
     if initial is None:
         initial = paper_start(problem)
     elif not isinstance(initial, Start):

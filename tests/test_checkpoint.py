@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from pdeflow import Problem, open_run, solve
+from pdeflow import Problem, open_run, solve, write_netcdf
 from pdeflow.checkpoint import resume
 from pdeflow.cli import main
 from pdeflow.stepper import Stepper
@@ -147,3 +147,20 @@ def test_resumed_file_records_its_configuration(tmp_path):
     assert main(["-q", "solve", "--from", str(out)]) == 0
     again = open_run(tmp_path / "resumed.rerun.nc")
     np.testing.assert_array_equal(again.tau_plus.values, resumed.tau_plus.values)
+
+
+@pytest.mark.parametrize("content", ["notes\n", "run"])
+def test_checkpoint_path_holding_another_file_is_rejected(tmp_path, content):
+    other = tmp_path / "other.nc"
+    if content == "run":
+        write_netcdf(solve(PROBLEM, 1.0, cells=8, saves=2), other)
+    else:
+        other.write_text(content)
+    before = other.read_bytes()
+    with pytest.raises(OSError, match="holds another file, which a completed run"):
+        solve(PROBLEM, 1.0, cells=8, saves=2, checkpoint=other)
+    out = tmp_path / "run.nc"
+    args = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "1", "--cells", "8"]
+    assert main([*args, "--out", str(out), "--checkpoint", str(other)]) == 2
+    assert other.read_bytes() == before
+    assert not out.exists()
