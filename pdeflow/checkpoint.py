@@ -61,7 +61,7 @@ def write_checkpoint(
 
 
 def check_checkpoint_path(path: str | os.PathLike) -> None:
-    """Raise OSError when ``path`` holds a file that is not a pdeflow checkpoint.
+    """Raise OSError when ``path`` is a file other than a pdeflow checkpoint.
 
     A completed run removes its checkpoint, so any other file there would be
     deleted.
@@ -76,8 +76,8 @@ def check_checkpoint_path(path: str | os.PathLike) -> None:
         ours = False
     if not ours:
         raise OSError(
-            f"checkpoint path {str(path)!r} holds another file, which a completed "
-            "run would delete: choose another --checkpoint path"
+            f"checkpoint path {str(path)!r} contains another file, which a "
+            "completed run would delete: choose another --checkpoint path"
         )
 
 

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import integer, number, step_bound, times
-from .checkpoint import check_checkpoint_path
 from .commands import add_animate, add_sweep
 from .entry import Interrupts, deferred_interrupts
 from .initial import PAPER_LABEL
@@ -158,7 +157,7 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         type=number,
         metavar="RAD",
         help="start from a tau_plus concentrated at theta = 0 with this W2 width "
-        "in radians, in (0, 0.3], instead of g/2; follow it on --mesh graded",
+        "in radians, in [1e-12, 0.3], instead of g/2; follow it on --mesh graded",
     )
     parser.add_argument(
         "--start-mass-plus",
@@ -232,7 +231,6 @@ def _checkpoint_path(args: argparse.Namespace, default: str | None = None) -> Pa
             f"--checkpoint-every {args.checkpoint_every:g} is invalid: pass seconds > 0"
         )
     check_writable(path, example="run.nc.checkpoint")
-    check_checkpoint_path(path)
     return path
 
 
@@ -535,8 +533,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"pdeflow: error: {error}", file=sys.stderr)
             return USER_ERROR
         except KeyboardInterrupt:
-            # The solver's time loop handles its own signals and saves its data;
-            # signals reaching here arrive elsewhere (kernel tables, sweeps,
+            # The solver's time loop handles its own signals and saves its data.
+            # Signals that reach here arrive elsewhere (kernel tables, sweeps,
             # particle runs), where only completed files exist.
             return _interrupted(interrupts.received or signal.SIGINT)
         except Exception:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .checks import is_integer, is_real
 from .initial import (
     MAX_MASS,
     MIN_WIDTH,
@@ -93,9 +94,9 @@ class RunConfig:
     plot : str or None
         Image file to draw the run into.
     start_width : float or None
-        None for the paper's start g/2, g/2; otherwise the width in radians, in
-        (0, 0.3], of a tau_plus concentrated at theta = 0
-        (:func:`pdeflow.initial.concentrated_start`).
+        None for the start g/2, g/2 of Hajjar and Chizat (2023). Otherwise the
+        width in radians, in [1e-12, 0.3], of a tau_plus concentrated at
+        theta = 0 (:func:`pdeflow.initial.concentrated_start`).
     start_mass_plus, start_mass_minus : float or None
         Masses of that concentrated start; None for alpha / 2 and 1/2.
     """
@@ -233,10 +234,6 @@ def format_value(value: Any) -> str:
     return repr(value)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _type_name(value: Any) -> str:
     names = {bool: "boolean", int: "integer", float: "float", str: "string"}
     return names.get(type(value), type(value).__name__)
@@ -300,10 +297,9 @@ _INVALID = object()
 def _convert(kind: str, value: Any) -> Any:
     """Return ``value`` in the type of ``kind``, or ``_INVALID``."""
     if kind == "int":
-        ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
-        return int(value) if ok else _INVALID
+        return int(value) if is_integer(value) else _INVALID
     if kind == "float":
-        return float(value) if _is_number(value) else _INVALID
+        return float(value) if is_real(value) else _INVALID
     if kind == "float?":
         return _convert("float", value) if value is not None else None
     if kind == "bool":
@@ -317,7 +313,7 @@ def _convert(kind: str, value: Any) -> Any:
         return None
     if isinstance(value, np.ndarray):
         value = value.tolist()
-    if not isinstance(value, list | tuple) or not all(map(_is_number, value)):
+    if not isinstance(value, list | tuple) or not all(map(is_real, value)):
         return _INVALID
     return tuple(float(item) for item in value)
 

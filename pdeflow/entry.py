@@ -2,8 +2,8 @@
 
 Loading the command line imports numpy, scipy and xarray, which takes about a
 second. An interrupt raised inside those imports can surface as a traceback,
-or as numpy's ImportError about a broken install, so SIGINT is only recorded
-while they run and acted on once they are done.
+or as numpy's ImportError about a broken install, so signals are held while
+they run and delivered once they are done.
 """
 
 from __future__ import annotations
@@ -48,10 +48,11 @@ class Interrupts:
 
 @contextmanager
 def deferred_interrupts() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while a file is written, then deliver them.
+    """Hold SIGINT and SIGTERM during a block, then deliver the first one.
 
-    The handlers in place before are called afterwards with the first signal
-    received, so a completed file is never cut off by an interrupt.
+    The block (the write of a run file, the imports at start-up) then always
+    completes. The signal is raised again once the earlier handlers are back,
+    so a default action such as ending the process still takes place.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -66,26 +67,21 @@ def deferred_interrupts() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-    if received and callable(previous[received[0]]):
-        previous[received[0]](received[0], None)
+    if received:
+        signal.raise_signal(received[0])
 
 
 def run() -> None:
     """Load the command line and run it; exit with its code."""
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(1))
     try:
-        from .cli import main
+        with deferred_interrupts():
+            from .cli import main
     except KeyboardInterrupt:
-        received.append(1)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-    if received:
         print(
             "pdeflow: interrupted while starting; nothing was written", file=sys.stderr
         )
         sys.exit(INTERRUPTED)
+
     try:
         code = main()
     except KeyboardInterrupt:

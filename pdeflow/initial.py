@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erf
 
+from .checks import is_real
 from .mesh import HALF_PI, Mesh
 from .problem import Problem
 
@@ -196,7 +197,7 @@ def _checked(
 
     With ``closed`` the lower bound is allowed too.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+    if not is_real(value):
         raise TypeError(f"{name}={value!r} is invalid: pass a number")
     value = float(value)
     above = value >= lower if closed else value > lower

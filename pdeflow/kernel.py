@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, gammaln
 
+from .checks import is_integer
 from .quadrature import tanh_sinh
 
 _PSI, _PSI_COMPLEMENT, _PSI_WEIGHTS = tanh_sinh(level=5)
@@ -184,7 +185,7 @@ def _evaluate_flat(
 
 def _check_dimensions(d_H: int, d_perp: int) -> None:
     for name, value in (("d_H", d_H), ("d_perp", d_perp)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        if not is_integer(value):
             raise TypeError(f"{name}={value!r} is invalid: pass an integer >= 1")
         if value < 1:
             raise ValueError(f"{name}={value} is invalid: pass an integer >= 1")

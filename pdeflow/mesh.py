@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .checks import is_integer
+
 HALF_PI = 0.5 * np.pi
 
 
@@ -50,7 +52,7 @@ class Mesh:
     @classmethod
     def uniform(cls, cells: int) -> Mesh:
         """Build a uniform mesh of ``cells`` cells, at least 2."""
-        if isinstance(cells, bool) or not isinstance(cells, int | np.integer):
+        if not is_integer(cells):
             raise TypeError(f"cells={cells!r} is invalid: pass an integer >= 2")
         if cells < 2:
             raise ValueError(f"cells={cells} is invalid: pass at least 2 cells")

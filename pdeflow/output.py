@@ -309,7 +309,7 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
         )
     if dataset.sizes["time"] == 0:
         raise OSError(
-            f"run file {str(source)!r} holds no saved time: pass a run that "
+            f"run file {str(source)!r} contains no saved time: pass a run that "
             "saved at least its start"
         )
     return dataset

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betainc, betaln, gammaln
 
+from .checks import is_integer
 from .quadrature import Rule, angle_rule
 
 # Largest input dimension: above it the Gauss–Jacobi weights of the angle law
@@ -22,7 +23,7 @@ MAX_DIMENSION = 1000
 
 
 def _require_integer(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+    if not is_integer(value):
         raise TypeError(f"{name}={value!r} is invalid: pass an integer")
     return int(value)
 

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from . import scheme as fv
 from .checkpoint import check_checkpoint_path, write_checkpoint
+from .checks import check_count, is_integer, is_real
 from .diagnostics import measure
 from .fields import ReducedModel
 from .initial import PAPER_LABEL, Start, paper_start
@@ -85,9 +86,8 @@ MAX_N_PHI = 10_000
 
 def _check_table_size(cells: int, n_phi: int) -> None:
     """Reject a phi rule or kernel table too large to build in reasonable time."""
-    if isinstance(n_phi, bool) or not isinstance(n_phi, int | np.integer):
-        raise TypeError(f"n_phi={n_phi!r} is invalid: pass an integer >= 2")
-    if not 2 <= n_phi <= MAX_N_PHI:
+    check_count("n_phi", n_phi, minimum=2)
+    if n_phi > MAX_N_PHI:
         raise ValueError(
             f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
         )
@@ -98,13 +98,9 @@ def _check_table_size(cells: int, n_phi: int) -> None:
         )
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
-
-
 def _check_run_options(t_end: float, cfl: float, scheme: str, limiter: str) -> None:
     for name, value in (("t_end", t_end), ("cfl", cfl)):
-        if not _is_number(value):
+        if not is_real(value):
             raise TypeError(f"{name}={value!r} is invalid: pass a number")
     if not np.isfinite(t_end) or t_end <= 0.0:
         raise ValueError(f"t_end={t_end} is invalid: pass a finite time > 0")
@@ -261,15 +257,11 @@ def solve(
         attribute ``stop_reason`` is ``"completed"`` unless the run stopped early.
     """
     _check_run_options(t_end, cfl, scheme, limiter)
-    if not _is_number(dt_max):
+    if not is_real(dt_max):
         raise TypeError(f"dt_max={dt_max!r} is invalid: pass a number > 0")
     if not dt_max > 0.0:
         raise ValueError(f"dt_max={dt_max} is invalid: pass a step bound > 0")
-    if max_steps is not None and (
-        isinstance(max_steps, bool)
-        or not isinstance(max_steps, int | np.integer)
-        or max_steps < 1
-    ):
+    if max_steps is not None and (not is_integer(max_steps) or max_steps < 1):
         raise ValueError(
             f"max_steps={max_steps!r} is invalid: pass an integer >= 1, or None "
             "for no limit"

@@ -157,7 +157,7 @@ def test_checkpoint_path_holding_another_file_is_rejected(tmp_path, content):
     else:
         other.write_text(content)
     before = other.read_bytes()
-    with pytest.raises(OSError, match="holds another file, which a completed run"):
+    with pytest.raises(OSError, match="contains another file, which a completed run"):
         solve(PROBLEM, 1.0, cells=8, saves=2, checkpoint=other)
     out = tmp_path / "run.nc"
     args = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "1", "--cells", "8"]

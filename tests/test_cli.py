@@ -501,7 +501,7 @@ def test_interrupt_while_loading_the_command_line(monkeypatch, capsys):
 
 def test_sigint_early_in_a_run_prints_no_traceback(tmp_path):
     # 0.3 s lands in the imports on this machine, in the solver on a fast
-    # one; either way the answer is one line, and a file only if complete.
+    # one; either way the output is one line, and a file only if complete.
     command = [sys.executable, "-c", "from pdeflow.entry import run; run()"]
     process = subprocess.Popen(
         [*command, "solve", "--out", "r.nc", "-q"],

@@ -66,7 +66,7 @@ def test_file_values_reach_the_run(tmp_path):
     assert run.attrs["saves"] == -1
     assert list(run.time.values) == [0.0, 1.0, 4.0]
     stored = json.loads(run.attrs["run_config"])
-    # Unset options (None) are left out: no plot, and the paper's start.
+    # Unset options (None) are left out: no plot, and the g/2 start.
     unset = {"saves", "plot", "start_width", "start_mass_plus", "start_mass_minus"}
     assert set(stored) == set(KEYS) - unset
     assert stored["out"] == str(out)
@@ -144,7 +144,7 @@ def test_from_run_of_python_api(tmp_path, concentrated):
     np.testing.assert_array_equal(open_run(out).tau_plus.values, run.tau_plus.values)
 
 
-def test_from_rejects_run_config_that_is_not_an_object(tmp_path, capsys):
+def test_from_rejects_non_object_run_config(tmp_path, capsys):
     run = pdeflow.solve(pdeflow.Problem(5, 2), 1.0, cells=8, saves=2)
     run.attrs["run_config"] = "[1, 2]"
     pdeflow.write_netcdf(run, tmp_path / "edited.nc")

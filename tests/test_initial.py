@@ -26,10 +26,10 @@ def test_paper_start_is_half_the_angle_law():
     expected = 0.5 * np.diff(PAPER.angle_cdf(mesh.edges)) / mesh.widths
     np.testing.assert_allclose(tau_plus, expected, rtol=1e-14, atol=0.0)
     np.testing.assert_array_equal(tau_minus, tau_plus)
-    for given, default in zip(
+    for from_solver, default in zip(
         initial_state(PAPER, mesh), (tau_plus, tau_minus), strict=True
     ):
-        np.testing.assert_array_equal(given, default)
+        np.testing.assert_array_equal(from_solver, default)
 
 
 @pytest.mark.parametrize("width", [0.05, 1e-3, 1e-4])

@@ -92,7 +92,7 @@ def test_full_disk_names_the_file(small_run, tmp_path, monkeypatch):
     [
         (lambda run: run.drop_vars("theta_edges"), "missing theta_edges"),
         (lambda run: run.drop_vars("predictor"), "missing predictor"),
-        (lambda run: run.isel(time=slice(0, 0)), "holds no saved time"),
+        (lambda run: run.isel(time=slice(0, 0)), "contains no saved time"),
     ],
 )
 def test_open_run_rejects_incomplete_runs(small_run, tmp_path, damage, needle):

@@ -166,9 +166,9 @@ def test_graded_mesh_quick(tmp_path):
 
 
 def test_out_dir_that_is_a_file_is_rejected(tmp_path):
-    taken = tmp_path / "taken"
-    taken.write_text("")
-    result = quick_run("graded_mesh", taken)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    result = quick_run("graded_mesh", a_file)
     assert result.returncode == 2
-    assert f"--out-dir {taken} is a file: pass a folder" in result.stderr
+    assert f"--out-dir {a_file} is a file: pass a folder" in result.stderr
     assert "Traceback" not in result.stderr

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_count, check_positive
 
-def check_positive(name: str, value: float) -> float:
-    """Return ``value`` as a float, or raise ValueError unless finite and > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise TypeError(f"{name}={value!r} is invalid: pass a number > 0")
-    if not np.isfinite(value) or value <= 0.0:
-        raise ValueError(f"{name}={value} is invalid: pass a finite number > 0")
-    return float(value)
-
-
-def check_count(name: str, value: int, minimum: int) -> int:
-    """Return ``value`` as an int, or raise unless it is an integer >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name}={value!r} is invalid: pass an integer >= {minimum}")
-    if value < minimum:
-        raise ValueError(f"{name}={value} is invalid: pass an integer >= {minimum}")
-    return int(value)
+__all__ = ["check_count", "check_positive", "save_schedule"]
 
 
 def save_schedule(
