@@ -1,10 +1,13 @@
-"""Type and range checks of the numbers that public functions accept.
+"""Checks of the values that public functions accept: numbers and input files.
 
 Python's bool is an int, so a stray True must be rejected explicitly; numpy
 scalars are accepted wherever Python numbers are.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -35,3 +38,24 @@ def check_count(name: str, value: int, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name}={value} is invalid: pass an integer >= {minimum}")
     return int(value)
+
+
+def check_input_file(
+    path: str | os.PathLike,
+    role: str,
+    expected: str,
+    error: type[Exception] = OSError,
+) -> Path:
+    """Return ``path`` as a Path, or raise ``error`` unless it names a file.
+
+    ``role`` names the file in the message ("run file") and ``expected`` says
+    what to pass instead ("a pdeflow NetCDF file").
+    """
+    source = Path(path)
+    if source.is_dir():
+        fault = "is a folder"
+    elif not source.is_file():
+        fault = "not found"
+    else:
+        return source
+    raise error(f"{role} {str(source)!r} {fault}: pass the path of {expected}")

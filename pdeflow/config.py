@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .checks import is_integer, is_real
+from .checks import check_input_file, is_integer, is_real
 from .initial import (
     MAX_MASS,
     MIN_WIDTH,
@@ -413,17 +413,7 @@ def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
 
 def read_toml(path: str | os.PathLike) -> dict[str, Any]:
     """Parse a TOML file; raise ConfigError with the fix when that fails."""
-    source = Path(path)
-    if source.is_dir():
-        raise ConfigError(
-            f"configuration file {str(source)!r} is a folder: pass the path of a "
-            "TOML file"
-        )
-    if not source.is_file():
-        raise ConfigError(
-            f"configuration file {str(source)!r} not found: pass the path of a "
-            "TOML file"
-        )
+    source = check_input_file(path, "configuration file", "a TOML file", ConfigError)
     try:
         with source.open("rb") as handle:
             return tomllib.load(handle)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .checks import check_input_file
 from .diagnostics import SCALARS
 from .mesh import Mesh
 from .problem import Problem
@@ -282,17 +283,7 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
         When the file is missing, unreadable, not NetCDF, or lacks the variables
         of a pdeflow run.
     """
-    source = Path(path)
-    if source.is_dir():
-        raise OSError(
-            f"run file {str(source)!r} is a folder: pass the path of a pdeflow "
-            "NetCDF file"
-        )
-    if not source.is_file():
-        raise OSError(
-            f"run file {str(source)!r} not found: pass the path of a pdeflow "
-            "NetCDF file"
-        )
+    source = check_input_file(path, "run file", "a pdeflow NetCDF file")
     try:
         dataset = xr.open_dataset(source, engine="h5netcdf").load()
     except Exception as error:  # h5py and xarray raise several types for bad files

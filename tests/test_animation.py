@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from cli_args import argv
 from matplotlib import animation
 from PIL import Image
 
@@ -21,7 +22,7 @@ def run_file(tmp_path_factory):
 
 def test_gif_has_one_frame_per_save(run_file, tmp_path, capsys):
     out = tmp_path / "run.gif"
-    assert main(["animate", str(run_file), "--out", str(out), "--fps", "5"]) == 0
+    assert main(argv("animate", run_file, "--out", out, "--fps 5")) == 0
     assert f"wrote {out} (6 frames of 6 saved times)" in capsys.readouterr().out
     with Image.open(out) as image:
         assert image.format == "GIF"

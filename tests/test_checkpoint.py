@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 import xarray as xr
+from cli_args import argv
 
 from pdeflow import Problem, open_run, solve, write_netcdf
 from pdeflow.checkpoint import resume
@@ -72,27 +73,12 @@ def test_sigterm_saves_checkpoint(tmp_path):
     # A long run in a child process gets SIGTERM; it must exit with code 1, leave
     # a readable run file and a checkpoint of a state inside the run.
     out = tmp_path / "run.nc"
-    command = [
-        sys.executable,
-        "-m",
-        "pdeflow.cli",
-        "-q",
-        "solve",
-        "--d",
-        "6",
-        "--d-H",
-        "2",
-        "--t-end",
-        "1e5",
-        "--cells",
-        "1024",
-        "--scheme",
-        "muscl",
-        "--saves",
-        "20",
-        "--out",
-        str(out),
-    ]
+    command = argv(
+        [sys.executable],
+        "-m pdeflow.cli -q solve --d 6 --d-H 2 --t-end 1e5",
+        "--cells 1024 --scheme muscl --saves 20 --out",
+        out,
+    )
     child = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     time.sleep(6.0)
     child.send_signal(signal.SIGTERM)
@@ -160,7 +146,7 @@ def test_checkpoint_path_holding_another_file_is_rejected(tmp_path, content):
     with pytest.raises(OSError, match="contains another file, which a completed run"):
         solve(PROBLEM, 1.0, cells=8, saves=2, checkpoint=other)
     out = tmp_path / "run.nc"
-    args = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "1", "--cells", "8"]
+    args = argv("-q solve --d 6 --d-H 2 --t-end 1 --cells 8")
     assert main([*args, "--out", str(out), "--checkpoint", str(other)]) == 2
     assert other.read_bytes() == before
     assert not out.exists()

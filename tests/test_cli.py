@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from cli_args import argv
 
 from pdeflow import cli, entry, open_run
 from pdeflow.cli import main
@@ -25,23 +26,13 @@ def _pdeflow(*args, cwd):
 def test_solve_and_plot(tmp_path, capsys):
     out = tmp_path / "run.nc"
     code = main(
-        [
-            "solve",
-            "--d",
-            "6",
-            "--d-H",
-            "2",
-            "--t-end",
-            "2",
-            "--cells",
-            "32",
-            "--saves",
-            "4",
+        argv(
+            "solve --d 6 --d-H 2 --t-end 2 --cells 32 --saves 4",
             "--out",
-            str(out),
+            out,
             "--plot",
-            str(tmp_path / "a.png"),
-        ]
+            tmp_path / "a.png",
+        )
     )
     assert code == 0
     table = capsys.readouterr().out
@@ -59,22 +50,11 @@ def test_save_times_option(tmp_path):
     out = tmp_path / "run.nc"
     assert (
         main(
-            [
-                "-q",
-                "solve",
-                "--d",
-                "6",
-                "--d-H",
-                "2",
-                "--t-end",
-                "3",
-                "--cells",
-                "16",
-                "--save-times",
-                "0,1,3",
-                "--out",
-                str(out),
-            ]
+            argv(
+                "-q solve --d 6 --d-H 2 --t-end 3 --cells 16",
+                "--save-times 0,1,3 --out",
+                out,
+            )
         )
         == 0
     )
@@ -149,31 +129,12 @@ def test_plot_rejects_foreign_file(tmp_path):
 def test_muscl_on_graded_mesh(tmp_path):
     out = tmp_path / "run.nc"
     code = main(
-        [
-            "-q",
-            "solve",
-            "--d",
-            "6",
-            "--d-H",
-            "2",
-            "--t-end",
-            "2",
-            "--cells",
-            "24",
-            "--scheme",
-            "muscl",
-            "--limiter",
-            "vanleer",
-            "--mesh",
-            "graded",
-            "--grading",
-            "2",
-            "--grade-both-ends",
-            "--saves",
-            "3",
-            "--out",
-            str(out),
-        ]
+        argv(
+            "-q solve --d 6 --d-H 2 --t-end 2 --cells 24",
+            "--scheme muscl --limiter vanleer --mesh graded",
+            "--grading 2 --grade-both-ends --saves 3 --out",
+            out,
+        )
     )
     assert code == 0
     run = open_run(out)
@@ -189,45 +150,21 @@ def test_particles_and_compare(tmp_path, capsys):
     particles = tmp_path / "particles.nc"
     assert (
         main(
-            [
-                "-q",
-                "solve",
-                "--d",
-                "6",
-                "--d-H",
-                "2",
-                "--t-end",
-                "0.5",
-                "--cells",
-                "64",
-                "--save-times",
-                "0,0.25,0.5",
-                "--out",
-                str(pde),
-            ]
+            argv(
+                "-q solve --d 6 --d-H 2 --t-end 0.5 --cells 64",
+                "--save-times 0,0.25,0.5 --out",
+                pde,
+            )
         )
         == 0
     )
     assert (
         main(
-            [
-                "-q",
-                "particles",
-                "--kind",
-                "reduced",
-                "--d",
-                "6",
-                "--d-H",
-                "2",
-                "--t-end",
-                "0.5",
-                "--m",
-                "60",
-                "--save-times",
-                "0,0.25,0.5",
-                "--out",
-                str(particles),
-            ]
+            argv(
+                "-q particles --kind reduced --d 6 --d-H 2 --t-end 0.5",
+                "--m 60 --save-times 0,0.25,0.5 --out",
+                particles,
+            )
         )
         == 0
     )
@@ -238,17 +175,16 @@ def test_particles_and_compare(tmp_path, capsys):
     image = tmp_path / "comparison.png"
     assert (
         main(
-            [
+            argv(
                 "compare",
-                str(pde),
-                str(particles),
+                pde,
+                particles,
                 "--out",
-                str(result),
+                result,
                 "--plot",
-                str(image),
-                "--labels",
-                "PDE,particles",
-            ]
+                image,
+                "--labels PDE,particles",
+            )
         )
         == 0
     )
@@ -269,7 +205,7 @@ def test_particles_and_compare(tmp_path, capsys):
         (["--kind", "faithful", "--t-end", "1"], "--t-end does not apply"),
         (["--kind", "network"], "needs --t-end"),
         (["--kind", "swarm"], "invalid choice: 'swarm'"),
-        (["--kind", "reduced", "--t-end", "1", "--m", "1"], "pass a value >= 2"),
+        (argv("--kind reduced --t-end 1 --m 1"), "pass a value >= 2"),
     ],
 )
 def test_particles_bad_input(tmp_path, args, needle):
@@ -286,18 +222,9 @@ def test_particles_bad_input(tmp_path, args, needle):
 def test_interrupt_during_kernel_build(tmp_path, number, code):
     # 60000 cells take several seconds of kernel tables, so the signal arrives
     # before the time loop: one line, exit code 128 + signal, nothing written.
-    command = [
-        sys.executable,
-        "-m",
-        "pdeflow.cli",
-        "solve",
-        "--cells",
-        "60000",
-        "--t-end",
-        "1",
-        "--out",
-        "run.nc",
-    ]
+    command = argv(
+        [sys.executable], "-m pdeflow.cli solve --cells 60000 --t-end 1 --out run.nc"
+    )
     child = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     time.sleep(3.0)  # past the imports, well inside the table build
     child.send_signal(number)
@@ -329,22 +256,7 @@ def test_symlinked_output_is_written_through(tmp_path):
     link.symlink_to(target)
     assert (
         main(
-            [
-                "-q",
-                "solve",
-                "--d",
-                "6",
-                "--d-H",
-                "2",
-                "--t-end",
-                "1",
-                "--cells",
-                "8",
-                "--saves",
-                "2",
-                "--out",
-                str(link),
-            ]
+            argv("-q solve --d 6 --d-H 2 --t-end 1 --cells 8 --saves 2", "--out", link)
         )
         == 0
     )
@@ -356,22 +268,13 @@ def test_symlinked_output_is_written_through(tmp_path):
     ("args", "needle"),
     [
         (
-            [
-                "solve",
-                "--t-end",
-                "1",
-                "--cells",
-                "8",
-                "--out",
-                "a.nc",
-                "--plot",
-                "b.png",
-                "--checkpoint",
-                "b.png",
-            ],
+            argv(
+                "solve --t-end 1 --cells 8 --out a.nc --plot b.png",
+                "--checkpoint b.png",
+            ),
             "--checkpoint 'b.png' is the same",
         ),
-        (["solve", "--t-end", "1", "--cells", "8", "--dt-max", "-1"], "--dt-max"),
+        (argv("solve --t-end 1 --cells 8 --dt-max -1"), "--dt-max"),
         (["resume", "missing.ckpt", "--checkpoint-every", "0"], "--checkpoint-every 0"),
         (["solve", "--d", "5000", "--d-H", "1"], "pass d <= 1000"),
     ],
@@ -386,24 +289,11 @@ def test_conflicting_or_bad_options(tmp_path, args, needle):
 def test_dt_max_accepts_inf(tmp_path):
     assert (
         main(
-            [
-                "-q",
-                "solve",
-                "--d",
-                "6",
-                "--d-H",
-                "2",
-                "--t-end",
-                "1",
-                "--cells",
-                "8",
-                "--saves",
-                "2",
-                "--dt-max",
-                "inf",
-                "--out",
-                str(tmp_path / "r.nc"),
-            ]
+            argv(
+                "-q solve --d 6 --d-H 2 --t-end 1 --cells 8 --saves 2",
+                "--dt-max inf --out",
+                tmp_path / "r.nc",
+            )
         )
         == 0
     )
@@ -412,24 +302,7 @@ def test_dt_max_accepts_inf(tmp_path):
 def test_compare_refuses_to_overwrite_an_input(tmp_path):
     run = tmp_path / "run.nc"
     assert (
-        main(
-            [
-                "-q",
-                "solve",
-                "--d",
-                "6",
-                "--d-H",
-                "2",
-                "--t-end",
-                "1",
-                "--cells",
-                "8",
-                "--saves",
-                "2",
-                "--out",
-                str(run),
-            ]
-        )
+        main(argv("-q solve --d 6 --d-H 2 --t-end 1 --cells 8 --saves 2", "--out", run))
         == 0
     )
     before = run.read_bytes()
@@ -519,8 +392,8 @@ def test_sigint_early_in_a_run_prints_no_traceback(tmp_path):
 
 
 # A short run that writes a periodic checkpoint at every step.
-SHORT_CHECKPOINTED = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "0.2"]
-SHORT_CHECKPOINTED += ["--cells", "16", "--saves", "2", "--checkpoint-every", "1e-6"]
+SHORT_CHECKPOINTED = argv("-q solve --d 6 --d-H 2 --t-end 0.2")
+SHORT_CHECKPOINTED += argv("--cells 16 --saves 2 --checkpoint-every 1e-6")
 
 
 @pytest.mark.parametrize("write_fails", [False, True])

@@ -14,28 +14,21 @@ def _uniform(low, high, cells):
     return edges, np.full(cells, 1.0 / (high - low))
 
 
-def test_wasserstein_of_shifted_uniform_laws():
+@pytest.mark.parametrize(
+    ("law_b", "w1", "w2"),
+    [
+        # A shift by 0.5 moves every quantile by 0.5.
+        ((0.5, 1.5, 3), 0.5, 0.5),
+        # Q_a(u) = u and Q_b(u) = 2u: W1 = int u du = 1/2, W2 = sqrt(int u^2 du).
+        ((0.0, 2.0, 4), 0.5, np.sqrt(1 / 3)),
+    ],
+)
+def test_wasserstein_of_uniform_laws(law_b, w1, w2):
     edges_a, density_a = _uniform(0.0, 1.0, 7)
-    edges_b, density_b = _uniform(0.5, 1.5, 3)
-    # A shift by 0.5 moves every quantile by 0.5.
-    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 1) == pytest.approx(
-        0.5, rel=1e-14
-    )
-    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 2) == pytest.approx(
-        0.5, rel=1e-14
-    )
-
-
-def test_wasserstein_of_scaled_uniform_laws():
-    edges_a, density_a = _uniform(0.0, 1.0, 5)
-    edges_b, density_b = _uniform(0.0, 2.0, 4)
-    # Q_a(u) = u and Q_b(u) = 2u: W1 = int u du = 1/2, W2 = sqrt(int u^2 du).
-    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 1) == pytest.approx(
-        0.5, rel=1e-14
-    )
-    assert wasserstein_1d(edges_a, density_a, edges_b, density_b, 2) == pytest.approx(
-        np.sqrt(1 / 3), rel=1e-14
-    )
+    edges_b, density_b = _uniform(*law_b)
+    for p, expected in ((1, w1), (2, w2)):
+        distance = wasserstein_1d(edges_a, density_a, edges_b, density_b, p)
+        assert distance == pytest.approx(expected, rel=1e-14)
 
 
 def test_wasserstein_matches_scipy_on_random_densities():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import argv
 
 import pdeflow
 from pdeflow import open_run
@@ -52,7 +53,7 @@ def _write(path: Path, text: str) -> Path:
 def test_file_values_reach_the_run(tmp_path):
     config = _write(tmp_path / "run.toml", SMALL)
     out = tmp_path / "a.nc"
-    assert main(["-q", "solve", "--config", str(config), "--out", str(out)]) == 0
+    assert main(argv("-q solve --config", config, "--out", out)) == 0
     run = open_run(out)
     assert (run.attrs["d"], run.attrs["d_H"], run.attrs["cells"]) == (8, 3, 24)
     assert run.attrs["mesh"] == "graded(power=1.5, ends=both)"
@@ -75,7 +76,7 @@ def test_file_values_reach_the_run(tmp_path):
 def test_flags_override_file_values(tmp_path):
     config = _write(tmp_path / "run.toml", SMALL)
     out = tmp_path / "a.nc"
-    args = ["-q", "solve", "--config", str(config), "--out", str(out)]
+    args = argv("-q solve --config", config, "--out", out)
     assert main([*args, "--cells", "12", "--scheme", "upwind", "--saves", "3"]) == 0
     run = open_run(out)
     assert run.attrs["cells"] == 12
@@ -92,7 +93,7 @@ def test_flags_override_file_values(tmp_path):
 def test_from_recreates_run_bit_for_bit(tmp_path):
     config = _write(tmp_path / "run.toml", SMALL)
     first = tmp_path / "a.nc"
-    assert main(["-q", "solve", "--config", str(config), "--out", str(first)]) == 0
+    assert main(argv("-q solve --config", config, "--out", first)) == 0
     config.unlink()  # the run file alone must be enough
     assert main(["-q", "solve", "--from", str(first)]) == 0
 
@@ -112,10 +113,10 @@ def test_from_recreates_run_bit_for_bit(tmp_path):
 def test_from_with_overrides(tmp_path):
     config = _write(tmp_path / "run.toml", SMALL)
     first = tmp_path / "a.nc"
-    assert main(["-q", "solve", "--config", str(config), "--out", str(first)]) == 0
+    assert main(argv("-q solve --config", config, "--out", first)) == 0
     other = _write(tmp_path / "more.toml", "n_phi = 12\n")
     second = tmp_path / "b.nc"
-    args = ["-q", "solve", "--from", str(first), "--config", str(other)]
+    args = argv("-q solve --from", first, "--config", other)
     assert main([*args, "--cells", "10", "--out", str(second)]) == 0
     run = open_run(second)
     assert run.attrs["cells"] == 10
@@ -137,10 +138,7 @@ def test_from_run_of_python_api(tmp_path, concentrated):
     run = pdeflow.solve(problem, 3.0, mesh=mesh, **options)
     pdeflow.write_netcdf(run, tmp_path / "api.nc")
     out = tmp_path / "again.nc"
-    assert (
-        main(["-q", "solve", "--from", str(tmp_path / "api.nc"), "--out", str(out)])
-        == 0
-    )
+    assert main(argv("-q solve --from", tmp_path / "api.nc", "--out", out)) == 0
     np.testing.assert_array_equal(open_run(out).tau_plus.values, run.tau_plus.values)
 
 
@@ -207,7 +205,7 @@ def test_bad_file_gives_one_line_and_exit_2(tmp_path, capsys, text, needles):
 def test_bad_file_through_subprocess(tmp_path):
     config = _write(tmp_path / "bad.toml", "cfl = 2\n")
     result = subprocess.run(
-        [sys.executable, "-m", "pdeflow.cli", "solve", "--config", str(config)],
+        argv([sys.executable], "-m pdeflow.cli solve --config", config),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -247,24 +245,12 @@ def test_run_config_records_everything(tmp_path):
 
 
 def _solve_command(tmp_path: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pdeflow.cli",
-        "solve",
-        "--d",
-        "6",
-        "--d-H",
-        "2",
-        "--t-end",
-        "2",
-        "--cells",
-        "16",
-        "--saves",
-        "3",
-        "--out",
-        str(tmp_path / "run.nc"),
-    ]
+    return argv(
+        [sys.executable],
+        "-m pdeflow.cli solve --d 6 --d-H 2 --t-end 2",
+        "--cells 16 --saves 3 --out",
+        tmp_path / "run.nc",
+    )
 
 
 def test_no_progress_bar_without_terminal(tmp_path):

@@ -10,6 +10,7 @@ of uniform meshes up to 16384 cells).
 import numpy as np
 import pytest
 import xarray as xr
+from cli_args import argv
 
 from pdeflow import Mesh, Problem, open_run, solve, write_netcdf
 from pdeflow.checkpoint import resume
@@ -164,8 +165,8 @@ def test_resume_keeps_the_start(tmp_path):
 
 def test_command_line_start_and_rerun(tmp_path, capsys):
     out = tmp_path / "a.nc"
-    args = ["solve", "--d", "6", "--d-H", "2", "--t-end", "2", "--cells", "16"]
-    flags = ["--start-width", "0.01", "--start-mass-plus", "1.5", "--mesh", "graded"]
+    args = argv("solve --d 6 --d-H 2 --t-end 2 --cells 16")
+    flags = argv("--start-width 0.01 --start-mass-plus 1.5 --mesh graded")
     assert main([*args, *flags, "--saves", "3", "--out", str(out)]) == 0
     run = open_run(out)
     assert float(run.mass_plus[0]) == pytest.approx(1.5, rel=1e-13)
@@ -225,16 +226,13 @@ def test_rerun_with_new_dimensions_keeps_default_masses(tmp_path):
     # gives the new alpha / 2 from either.
     api = _api_run(tmp_path, lambda problem: concentrated_start(problem, 0.01))
     cli_run = tmp_path / "cli.nc"
-    args = ["-q", "solve", "--d", "6", "--d-H", "2", "--t-end", "1", "--cells", "16"]
+    args = argv("-q solve --d 6 --d-H 2 --t-end 1 --cells 16")
     assert (
         main([*args, "--saves", "2", "--start-width", "0.01", "--out", str(cli_run)])
         == 0
     )
     for source in (api, cli_run):
         out = tmp_path / f"{source.stem}.d10.nc"
-        assert (
-            main(["-q", "solve", "--from", str(source), "--d", "10", "--out", str(out)])
-            == 0
-        )
+        assert main(argv("-q solve --from", source, "--d 10 --out", out)) == 0
         mass = float(open_run(out).mass_plus[0])
         assert mass == pytest.approx(0.5 * Problem(10, 2).alpha, rel=1e-13)
