@@ -48,8 +48,8 @@ def check_input_file(
 ) -> Path:
     """Return ``path`` as a Path, or raise ``error`` unless it names a file.
 
-    ``role`` names the file in the message ("run file") and ``expected`` says
-    what to pass instead ("a pdeflow NetCDF file").
+    ``role`` names the file in the message ("run file") and ``expected``
+    describes the file to pass instead ("a pdeflow NetCDF file").
     """
     source = Path(path)
     if source.is_dir():

@@ -6,7 +6,7 @@ from os import PathLike
 def argv(*parts: str | PathLike | list[str]) -> list[str]:
     """Build an argument list: strings split on spaces, paths and lists kept whole.
 
-    A path stays one argument even when it holds a space, which a single
+    A path stays one argument even when it contains a space, which a single
     formatted string split on spaces would break apart.
     """
     words: list[str] = []
