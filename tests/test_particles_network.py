@@ -1,5 +1,10 @@
 """Finite-width networks: gradient steps, projection, backends and time scale."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -76,6 +81,17 @@ def test_chunked_run_matches_one_block():
     # The blocks only reorder sums, so differences stay at round-off.
     assert np.allclose(whole.mass_plus.values, blocks.mass_plus.values, rtol=1e-12)
     assert np.allclose(whole.loss.values, blocks.loss.values, rtol=1e-12)
+
+
+def test_output_in_row_blocks_matches_formula(monkeypatch):
+    # Blocks of 40 elements split 50 inputs x 8 neurons into row and neuron
+    # blocks; the sums are only reordered.
+    problem = pdeflow.Problem(6, 2)
+    network = Network(problem, 8, make_backend("numpy", "float64", 3), 4)
+    x, _ = network.sample_inputs(50)
+    monkeypatch.setattr("pdeflow.particles.network.BLOCK_ELEMENTS", 40)
+    direct = np.maximum(x @ network.b.T, 0.0) @ network.a / 8
+    assert np.allclose(network.output(x), direct, rtol=1e-14, atol=0)
 
 
 def test_network_follows_pde_time_scale():
@@ -170,3 +186,25 @@ def test_torch_float32_run_completes():
     assert run.mass_plus.values[0] + run.mass_minus.values[0] == pytest.approx(
         1.0, abs=1e-5
     )
+
+
+def test_gpu_check_script_runs_on_cpu(tmp_path):
+    # The GPU script in its small variant: it must run without a GPU and report
+    # errors of the size of the binomial noise of the initial signs.
+    pytest.importorskip("torch")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_check.py"
+    command = [sys.executable, str(script), "--quick", "--device", "cpu"]
+    subprocess.run([*command, "--out-dir", str(tmp_path)], check=True, timeout=300)
+    report = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert report["gpu"] == "none"
+    assert [(row["m"], row["dtype"]) for row in report["rows"]] == [
+        (256, "float32"),
+        (256, "float64"),
+        (1024, "float32"),
+        (1024, "float64"),
+    ]
+    for row in report["rows"]:
+        # The initial mass of tau_plus is binomial: relative sd 1/sqrt(m).
+        assert row["max_mass_plus_relative_error"] < 4 / np.sqrt(row["m"])
+        assert row["max_mass_minus_relative_error"] < 4 / np.sqrt(row["m"])
+        assert row["steps_per_second"] > 0

@@ -3,8 +3,7 @@
 Each test runs ``python validation/<name>.py --quick --out-dir TMP`` (a few
 seconds on 2 cores) and checks its numbers against the PDE reference values
 with tolerances sized for the small widths and few seeds of the quick runs.
-``convergence_order.py`` is tested in test_convergence.py. ``cross_validate.py``
-is not run here because its quick variant takes about two minutes.
+``convergence_order.py`` is tested in test_convergence.py.
 """
 
 from __future__ import annotations
@@ -163,6 +162,36 @@ def test_graded_mesh_quick(tmp_path):
     assert all(row["cell_ratio"] >= 10.0 for row in study["graded"])
     assert not study["graded"][0]["extrapolated"]
     assert (tmp_path / "graded_mesh.png").stat().st_size > 10_000
+
+
+def test_cross_validate_quick(tmp_path):
+    report = run_script("cross_validate", tmp_path)
+    for name, case in report["cases"].items():
+        # Reduced particles (m = 400, RK4) against the PDE extrapolated in dt:
+        # measured 9.7e-6 for (6, 2) and 2.6e-7 for (30, 5).
+        assert max(case["reduced_mass_plus_relative_error"]) < 1e-4, name
+        assert max(case["reduced_mass_minus_relative_error"]) < 1e-4, name
+        # The growth of mass_plus removes most of the initial binomial noise.
+        # The networks match the PDE's growth within 6 % here, while a time
+        # scale off by a factor 2 would double it.
+        pde_growth = case["pde_mass_plus"][-1] - case["pde_mass_plus"][0]
+        for m, network in case["networks"].items():
+            growth = network["mass_plus_mean"][-1] - network["mass_plus_mean"][0]
+            assert growth / pde_growth == pytest.approx(1.0, abs=0.15), (name, m)
+    # One step of the paper's scheme is flow time d * eta: the particles grow
+    # like the PDE at step * d * eta (4 % apart), six times more than at
+    # step * eta.
+    faithful = report["faithful_time_scale"]
+    at_d_eta = faithful["pde_mass_plus_at_step_d_eta"][-1] - 0.5
+    at_eta = faithful["pde_mass_plus_at_step_eta"][-1] - 0.5
+    growth = (
+        faithful["particles_mass_plus_mean"][-1]
+        - faithful["particles_mass_plus_mean"][0]
+    )
+    assert growth / at_d_eta == pytest.approx(1.0, abs=0.15)
+    assert growth / at_eta > 3.0
+    for name in ("6_2", "30_5"):
+        assert (tmp_path / f"{name}_error_vs_width.png").stat().st_size > 10_000
 
 
 def test_out_dir_that_is_a_file_is_rejected(tmp_path):

@@ -76,36 +76,54 @@ class Network:
         return range(0, self.m, self.chunk)
 
     def output(self, x: Any) -> Any:
-        """Evaluate f on inputs of shape (n, d); returns shape (n,)."""
+        """Evaluate f on inputs of shape (n, d); returns shape (n,).
+
+        Inputs are taken in row blocks as well, so no block exceeds
+        BLOCK_ELEMENTS elements whatever the number of inputs.
+        """
+        rows = max(1, BLOCK_ELEMENTS // min(self.chunk, self.m))
+        parts = [
+            self._block_output(x[start : start + rows])
+            for start in range(0, x.shape[0], rows)
+        ]
+        return parts[0] if len(parts) == 1 else self.backend.concatenate(parts)
+
+    def _block_output(self, x: Any) -> Any:
         total = None
         for start in self.blocks():
             block = slice(start, start + self.chunk)
-            part = self.backend.relu(x @ self.b[block].T) @ self.a[block]
+            part = self.backend.relu_(x @ self.b[block].T) @ self.a[block]
             total = part if total is None else total + part
         return total / self.m
 
     def step(self, eta: float, x: Any, target: Any) -> None:
         """Take one gradient step of size eta on the batch (x, target)."""
-        n = x.shape[0]
         if self.chunk >= self.m:
             # One block: reuse the pre-activations of the forward pass.
-            pre = x @ self.b.T  # shape (n, m)
-            hidden = self.backend.relu(pre)
+            hidden = self.backend.relu_(x @ self.b.T)  # shape (n, m)
             residual = target - hidden @ self.a / self.m
-            grad_a = hidden.T @ residual / n
-            active = self.backend.indicator(pre) * residual[:, None]
-            self.b += eta * self.a[:, None] * (active.T @ x) / n
-            self.a += eta * grad_a
+            self._update(slice(None), hidden, eta, x, residual)
             return
         residual = target - self.output(x)
         for start in self.blocks():
             block = slice(start, start + self.chunk)
-            pre = x @ self.b[block].T  # shape (n, block)
-            grad_a = self.backend.relu(pre).T @ residual / n
-            active = self.backend.indicator(pre) * residual[:, None]
-            grad_b = self.a[block][:, None] * (active.T @ x) / n
-            self.a[block] += eta * grad_a
-            self.b[block] += eta * grad_b
+            hidden = self.backend.relu_(x @ self.b[block].T)  # shape (n, block)
+            self._update(block, hidden, eta, x, residual)
+
+    def _update(
+        self, block: slice, hidden: Any, eta: float, x: Any, residual: Any
+    ) -> None:
+        """Move the neurons of ``block``; ``hidden`` is overwritten.
+
+        grad_b_j = a_j mean_i[R_i 1{b_j . x_i > 0} x_i] is computed as
+        1{hidden > 0}^T (R x), which needs no second (n x block) array.
+        """
+        n = x.shape[0]
+        grad_a = hidden.T @ residual / n
+        active = self.backend.indicator_(hidden)
+        grad_b = self.a[block][:, None] * (active.T @ (residual[:, None] * x)) / n
+        self.a[block] += eta * grad_a
+        self.b[block] += eta * grad_b
 
     def loss(self, x: Any, target: Any) -> float:
         """Return (1/2) mean (f* - f)^2 over the inputs x."""
@@ -167,8 +185,9 @@ def simulate_network(
     device : str, optional
         torch device such as ``"cuda:0"`` or ``"cpu"``.
     chunk : int, optional
-        Neurons per block; default keeps a (batch x chunk) block at 2^24
-        elements, which bounds memory for widths up to 1e6 and more.
+        Neurons per block; the default keeps a (batch x chunk) block at 2^24
+        elements (128 MiB in float64) for widths up to 1e6 and more. The
+        held-out loss is evaluated in blocks of the same size.
     eval_samples : int
         Held-out inputs for the saved loss.
     n_phi, table_cells : int
@@ -195,7 +214,7 @@ def simulate_network(
     batch = check_count("batch", batch, minimum=1)
     eval_samples = check_count("eval_samples", eval_samples, minimum=1)
     if chunk is None:
-        chunk = max(1, BLOCK_ELEMENTS // max(batch, eval_samples // 8))
+        chunk = max(1, BLOCK_ELEMENTS // batch)
     chunk = min(check_count("chunk", chunk, minimum=1), m)
     times = save_schedule(t_end, save_times, saves)
     total_steps = int(round(t_end / eta))
