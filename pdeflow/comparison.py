@@ -74,7 +74,11 @@ def wasserstein_1d(
     edges_b = np.asarray(edges_b, dtype=float)
     density_a = np.asarray(density_a, dtype=float)
     density_b = np.asarray(density_b, dtype=float)
-    if density_a @ np.diff(edges_a) <= 0.0 or density_b @ np.diff(edges_b) <= 0.0:
+    # Negative densities (undershoots of a scheme) count as zero, here as in
+    # the quantile functions.
+    mass_a = np.clip(density_a, 0.0, None) @ np.diff(edges_a)
+    mass_b = np.clip(density_b, 0.0, None) @ np.diff(edges_b)
+    if mass_a <= 0.0 or mass_b <= 0.0:
         return float("nan")
     levels_a, _ = _quantile_pieces(edges_a, density_a)
     levels_b, _ = _quantile_pieces(edges_b, density_b)

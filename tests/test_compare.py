@@ -31,6 +31,21 @@ def test_wasserstein_of_uniform_laws(law_b, w1, w2):
         assert distance == pytest.approx(expected, rel=1e-14)
 
 
+def test_wasserstein_ignores_negative_cells():
+    # A negative cell whose signed total makes the mass negative still leaves
+    # a positive clipped measure, the law uniform on the first cell.
+    edges = np.linspace(0.0, 1.0, 5)
+    signed = np.array([1.0, -3.0, 0.0, 0.0])
+    first_cell = np.array([1.0, 0.0, 0.0, 0.0])
+    uniform = np.ones(4)
+    distance = wasserstein_1d(edges, signed, edges, uniform, 1)
+    assert distance == pytest.approx(
+        wasserstein_1d(edges, first_cell, edges, uniform, 1)
+    )
+    # Q_a(u) = u / 4 and Q_b(u) = u: W1 = int (3/4) u du = 3/8.
+    assert distance == pytest.approx(3 / 8, rel=1e-14)
+
+
 def test_wasserstein_matches_scipy_on_random_densities():
     rng = np.random.default_rng(2)
     edges_a = np.sort(np.concatenate([[0.0, 1.5], rng.uniform(0, 1.5, 9)]))

@@ -132,6 +132,18 @@ def test_faithful_run_time_axis_and_seed():
     assert run.attrs["stop_reason"] == "completed"
 
 
+def test_faithful_run_stops_when_a_weight_changes_sign():
+    # With eta = 1 the Euler factor 1 - 2 eta G_hat of a tau_minus particle is
+    # negative at the first step; the run stops instead of saving a negative
+    # weight.
+    problem = pdeflow.Problem(6, 2)
+    options = dict(m=20, samples=20, seed=0, n_phi=16, table_cells=64, saves=4)
+    run = simulate_faithful(problem, 3, eta=1.0, **options)
+    assert run.attrs["stop_reason"] == "a weight changed sign at step 1: reduce eta"
+    assert run.sizes["time"] == 1
+    assert simulate_faithful(problem, 3, eta=0.3, **options).sizes["time"] == 4
+
+
 @pytest.fixture(scope="module")
 def short_runs():
     problem = pdeflow.Problem(6, 2)

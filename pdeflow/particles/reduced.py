@@ -171,6 +171,20 @@ def simulate_deterministic(
     return recorder.dataset(meta)
 
 
+def _weight_fault(signed_weight: np.ndarray, sign: np.ndarray) -> str | None:
+    """Describe what is wrong with the weights c_j, or return None.
+
+    The Euler factor 1 + 2 eta eps_j G_j turns negative when eta is too large,
+    which gives a particle a negative weight in its measure. The flow itself
+    only rescales weights by positive factors.
+    """
+    if not np.all(np.isfinite(signed_weight)):
+        return "non-finite weights"
+    if np.any(sign * signed_weight < 0.0):
+        return "a weight changed sign"
+    return None
+
+
 def _monte_carlo_fields(
     problem: Problem,
     theta: np.ndarray,
@@ -274,7 +288,7 @@ def simulate_faithful(
     stop_reason = "completed"
     step = 0
     for target in save_steps:
-        while step < target and np.all(np.isfinite(signed_weight)):
+        while step < target and _weight_fault(signed_weight, sign) is None:
             # Overflow ends the loop at the next check and is reported below.
             with np.errstate(over="ignore", invalid="ignore"):
                 G_hat, V_hat = _monte_carlo_fields(
@@ -283,8 +297,9 @@ def simulate_faithful(
                 signed_weight = (1.0 + 2.0 * eta * sign * G_hat) * signed_weight
                 theta = theta + eta * sign * V_hat
             step += 1
-        if not np.all(np.isfinite(signed_weight)):
-            stop_reason = f"non-finite weights at step {step}: reduce eta"
+        fault = _weight_fault(signed_weight, sign)
+        if fault is not None:
+            stop_reason = f"{fault} at step {step}: reduce eta"
             break
         folded, _ = fold_angle(theta)
         state = ParticleState(folded, sign * signed_weight, sign)
