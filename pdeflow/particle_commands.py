@@ -127,6 +127,8 @@ def run_particles_command(args: argparse.Namespace) -> int:
 
     options = {name: getattr(args, name) for name in allowed}
     options = {name: value for name, value in options.items() if value is not None}
+    # A bar on a terminal unless --quiet, as for pdeflow solve.
+    options["progress"] = None if not args.quiet else False
     run = run_particles(problem, args.kind, **options)
     write_netcdf(run, args.out)
     failure = _failure(run)

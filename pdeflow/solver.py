@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from . import scheme as fv
 from .checkpoint import check_checkpoint_path, write_checkpoint
@@ -36,6 +35,7 @@ from .kernel import phi_tilde
 from .mesh import HALF_PI, Mesh
 from .output import Record, build_dataset, check_writable
 from .problem import Problem
+from .progress import progress_bar
 from .stepper import Stepper
 
 logger = logging.getLogger(__name__)
@@ -423,14 +423,7 @@ def _time_loop(
     times = settings.save_times
     tau_plus, tau_minus = state
     index = len(run.record.times)
-    bar = tqdm(
-        total=float(times[-1]),
-        initial=t,
-        disable=None if progress is None else not progress,
-        unit="t",
-        desc="pdeflow",
-        leave=False,
-    )
+    bar = progress_bar(float(times[-1]), progress, "t", initial=t)
     with _StopRequest() as stop, bar:
         while True:
             fields = model.fields(tau_plus, tau_minus)

@@ -6,7 +6,7 @@ import pytest
 
 import pdeflow
 from pdeflow.kernel import phi_tilde, phi_tilde_dtheta
-from pdeflow.particles import simulate_deterministic, simulate_faithful
+from pdeflow.particles import run_particles, simulate_deterministic, simulate_faithful
 from pdeflow.particles.interpolation import KernelInterpolant, fold_angle
 from pdeflow.particles.record import ParticleState, ReducedFields
 from pdeflow.particles.reduced import _monte_carlo_fields
@@ -142,6 +142,19 @@ def test_faithful_run_stops_when_a_weight_changes_sign():
     assert run.attrs["stop_reason"] == "a weight changed sign at step 1: reduce eta"
     assert run.sizes["time"] == 1
     assert simulate_faithful(problem, 3, eta=0.3, **options).sizes["time"] == 4
+
+
+@pytest.mark.parametrize("kind", ["reduced", "faithful", "network"])
+def test_particle_runs_show_progress(kind, capsys):
+    problem = pdeflow.Problem(6, 2)
+    length = {"steps": 4} if kind == "faithful" else {"t_end": 0.2}
+    options = dict(m=8, n_phi=8, table_cells=32, saves=2, progress=True)
+    run_particles(problem, kind, **length, **options)
+    bar = capsys.readouterr().err
+    assert "pdeflow" in bar
+    assert ("t/s" if kind == "reduced" else "step/s") in bar
+    run_particles(problem, kind, **length, **(options | {"progress": False}))
+    assert capsys.readouterr().err == ""
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from ..problem import Problem
+from ..progress import progress_bar
 from .backends import make_backend
 from .interpolation import DEFAULT_TABLE_CELLS
 from .record import (
@@ -159,6 +160,7 @@ def simulate_network(
     save_times: np.ndarray | None = None,
     saves: int = 41,
     cells: int = DEFAULT_HISTOGRAM_CELLS,
+    progress: bool | None = False,
 ) -> xr.Dataset:
     """Train a width-m network by gradient descent on fresh batches.
 
@@ -199,6 +201,8 @@ def simulate_network(
         Number of default evenly spaced save times, >= 2.
     cells : int
         Cells of the saved histograms.
+    progress : bool or None
+        Show a tqdm progress bar; None shows it only on a terminal.
 
     Returns
     -------
@@ -231,16 +235,18 @@ def simulate_network(
     fields = ReducedFields(problem, n_phi, table_cells)
     recorder = Recorder(problem, fields, cells, table_cells)
     step, stop_reason = 0, "completed"
-    for target_step in save_steps:
-        while step < target_step:
-            x, target = network.sample_inputs(batch)
-            network.step(eta, x, target)
-            step += 1
-        state = network.project()
-        if not np.all(np.isfinite(state.weight)):
-            stop_reason = f"non-finite weights by step {step}: reduce eta"
-            break
-        recorder.save(step * eta, step, state, network.loss(x_eval, target_eval))
+    with progress_bar(int(save_steps.max()), progress, "step") as bar:
+        for target_step in save_steps:
+            while step < target_step:
+                x, target = network.sample_inputs(batch)
+                network.step(eta, x, target)
+                step += 1
+                bar.update()
+            state = network.project()
+            if not np.all(np.isfinite(state.weight)):
+                stop_reason = f"non-finite weights by step {step}: reduce eta"
+                break
+            recorder.save(step * eta, step, state, network.loss(x_eval, target_eval))
     logger.info("network of width %d stopped after %d steps", m, step)
 
     meta = {

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from ..problem import Problem
+from ..progress import progress_bar
 from .interpolation import DEFAULT_TABLE_CELLS, fold_angle
 from .record import (
     DEFAULT_HISTOGRAM_CELLS,
@@ -83,6 +84,7 @@ def simulate_deterministic(
     save_times: np.ndarray | None = None,
     saves: int = 41,
     cells: int = DEFAULT_HISTOGRAM_CELLS,
+    progress: bool | None = False,
 ) -> xr.Dataset:
     """Integrate the reduced particle ODEs with quadrature fields and RK4.
 
@@ -113,6 +115,8 @@ def simulate_deterministic(
         Number of default save times, >= 2.
     cells : int
         Cells of the saved histograms.
+    progress : bool or None
+        Show a tqdm progress bar; None shows it only on a terminal.
 
     Returns
     -------
@@ -131,26 +135,29 @@ def simulate_deterministic(
     state = ParticleState(*initial_particles(problem, m, layout, rng))
 
     t, steps, stop_reason = 0.0, 0, "completed"
-    for target in times:
-        while t < target:
-            h = min(dt, target - t)
-            # Avoid a sliver step of round-off size before a save time.
-            if target - (t + h) < 1e-12 * max(1.0, target):
-                h = target - t
-            new_state = _rk4_step(fields, state, h)
-            if not (
-                np.all(np.isfinite(new_state.weight)) and np.all(new_state.weight >= 0)
-            ):
-                stop_reason = (
-                    f"invalid weights at step {steps + 1}, t={t + h:.6g}: reduce dt"
-                )
+    with progress_bar(float(times[-1]), progress, "t") as bar:
+        for target in times:
+            while t < target:
+                h = min(dt, target - t)
+                # Avoid a sliver step of round-off size before a save time.
+                if target - (t + h) < 1e-12 * max(1.0, target):
+                    h = target - t
+                new_state = _rk4_step(fields, state, h)
+                if not (
+                    np.all(np.isfinite(new_state.weight))
+                    and np.all(new_state.weight >= 0)
+                ):
+                    stop_reason = (
+                        f"invalid weights at step {steps + 1}, t={t + h:.6g}: reduce dt"
+                    )
+                    break
+                state = new_state
+                t = target if h == target - t else t + h
+                steps += 1
+                bar.update(h)
+            if stop_reason != "completed":
                 break
-            state = new_state
-            t = target if h == target - t else t + h
-            steps += 1
-        if stop_reason != "completed":
-            break
-        recorder.save(t, steps, state)
+            recorder.save(t, steps, state)
     logger.info("reduced particles stopped at t=%.6g after %d steps", t, steps)
 
     meta = {
@@ -228,6 +235,7 @@ def simulate_faithful(
     save_steps: np.ndarray | None = None,
     saves: int = 41,
     cells: int = DEFAULT_HISTOGRAM_CELLS,
+    progress: bool | None = False,
 ) -> xr.Dataset:
     """Run the Euler scheme with Monte-Carlo fields of Hajjar and Chizat (2023).
 
@@ -258,6 +266,8 @@ def simulate_faithful(
         Number of default save points, >= 2.
     cells : int
         Cells of the saved histograms.
+    progress : bool or None
+        Show a tqdm progress bar; None shows it only on a terminal.
 
     Returns
     -------
@@ -287,23 +297,25 @@ def simulate_faithful(
 
     stop_reason = "completed"
     step = 0
-    for target in save_steps:
-        while step < target and _weight_fault(signed_weight, sign) is None:
-            # Overflow ends the loop at the next check and is reported below.
-            with np.errstate(over="ignore", invalid="ignore"):
-                G_hat, V_hat = _monte_carlo_fields(
-                    problem, theta, signed_weight, samples, rng
-                )
-                signed_weight = (1.0 + 2.0 * eta * sign * G_hat) * signed_weight
-                theta = theta + eta * sign * V_hat
-            step += 1
-        fault = _weight_fault(signed_weight, sign)
-        if fault is not None:
-            stop_reason = f"{fault} at step {step}: reduce eta"
-            break
-        folded, _ = fold_angle(theta)
-        state = ParticleState(folded, sign * signed_weight, sign)
-        recorder.save(step * time_per_step, step, state)
+    with progress_bar(int(save_steps.max()), progress, "step") as bar:
+        for target in save_steps:
+            while step < target and _weight_fault(signed_weight, sign) is None:
+                # Overflow ends the loop at the next check and is reported below.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    G_hat, V_hat = _monte_carlo_fields(
+                        problem, theta, signed_weight, samples, rng
+                    )
+                    signed_weight = (1.0 + 2.0 * eta * sign * G_hat) * signed_weight
+                    theta = theta + eta * sign * V_hat
+                step += 1
+                bar.update()
+            fault = _weight_fault(signed_weight, sign)
+            if fault is not None:
+                stop_reason = f"{fault} at step {step}: reduce eta"
+                break
+            folded, _ = fold_angle(theta)
+            state = ParticleState(folded, sign * signed_weight, sign)
+            recorder.save(step * time_per_step, step, state)
     logger.info("faithful particles stopped after %d steps", step)
 
     meta = {
