@@ -127,7 +127,7 @@ def run_particles_command(args: argparse.Namespace) -> int:
 
     options = {name: getattr(args, name) for name in allowed}
     options = {name: value for name, value in options.items() if value is not None}
-    # A bar on a terminal unless --quiet, as for pdeflow solve.
+    # Show a bar on a terminal unless --quiet is given, as pdeflow solve does.
     options["progress"] = None if not args.quiet else False
     run = run_particles(problem, args.kind, **options)
     write_netcdf(run, args.out)
