@@ -220,7 +220,10 @@ def solve(
     limiter : str
         Slope limiter of the MUSCL scheme: ``"minmod"``, ``"vanleer"`` or ``"mc"``.
     n_phi : int
-        Nodes of the Gauss–Jacobi rule of the angle law g.
+        Nodes of the Gauss–Jacobi rule of the angle law g. The kernel has a
+        kink in phi, so the rule converges like n_phi^-(d/2): spectrally fast
+        for d = 30, but for d <= 4 the default 96 leaves relative errors near
+        1e-5 in the masses (8e-6 measured for d = 2 at t = 4).
     save_times : ndarray, optional
         Times in [0, t_end] at which to save; 0 and t_end are always added.
         Default ``default_save_times``.
