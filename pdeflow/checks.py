@@ -40,6 +40,30 @@ def check_count(name: str, value: int, minimum: int) -> int:
     return int(value)
 
 
+# Kernel tables hold cells x n_phi entries several times over: 1e5 cells with
+# 97 nodes took 650 MB, so 5e7 entries is about 3 GB. Beyond that a run would
+# spend minutes in C code that no signal can interrupt.
+MAX_TABLE_ENTRIES = 50_000_000
+MAX_N_PHI = 10_000
+
+
+def check_table_size(cells: int, n_phi: int, what: str = "cells") -> None:
+    """Reject a phi rule or kernel table too large to build in reasonable time.
+
+    ``what`` names the rows of the table in the message ("cells", "particles").
+    """
+    check_count("n_phi", n_phi, minimum=2)
+    if n_phi > MAX_N_PHI:
+        raise ValueError(
+            f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
+        )
+    if cells * (n_phi + 1) > MAX_TABLE_ENTRIES:
+        raise ValueError(
+            f"{cells} {what} x {n_phi + 1} phi nodes exceed {MAX_TABLE_ENTRIES:.0e} "
+            f"kernel table entries (about 3 GB): use fewer {what} or phi nodes"
+        )
+
+
 def check_input_file(
     path: str | os.PathLike,
     role: str,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .arguments import integer, number, step_bound, times
+from .checks import MAX_N_PHI
 from .commands import add_animate, add_sweep
 from .entry import Interrupts, deferred_interrupts
 from .initial import PAPER_LABEL
@@ -32,7 +33,7 @@ from .output import (
 from .particle_commands import add_compare, add_particles
 from .problem import Problem
 from .scheme import DEFAULT_LIMITER, SCHEMES
-from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, MAX_N_PHI, solve
+from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
 
 USER_ERROR = 2
 

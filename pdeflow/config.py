@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .checks import check_input_file, is_integer, is_real
+from .checks import MAX_N_PHI, check_input_file, is_integer, is_real
 from .initial import (
     MAX_MASS,
     MIN_WIDTH,
@@ -39,7 +39,7 @@ from .mesh import Mesh
 from .output import open_run
 from .problem import Problem
 from .scheme import DEFAULT_LIMITER, SCHEMES
-from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, MAX_N_PHI, solve
+from .solver import DEFAULT_N_PHI, DEFAULT_SAVES, solve
 
 CONFIG_ATTRIBUTE = "run_config"
 

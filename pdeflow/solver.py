@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from . import scheme as fv
 from .checkpoint import check_checkpoint_path, write_checkpoint
-from .checks import check_count, is_integer, is_real
+from .checks import check_table_size, is_integer, is_real
 from .diagnostics import measure
 from .fields import ReducedModel
 from .initial import PAPER_LABEL, Start, paper_start
@@ -75,27 +75,6 @@ def _check_save_times(save_times: np.ndarray, t_end: float) -> np.ndarray:
 def initial_state(problem: Problem, mesh: Mesh) -> tuple[np.ndarray, np.ndarray]:
     """Return tau_plus = tau_minus = g / 2 as exact cell averages, per radian."""
     return paper_start(problem).densities(mesh)
-
-
-# Kernel tables hold cells x n_phi entries several times over: 1e5 cells with
-# 97 nodes took 650 MB, so 5e7 entries is about 3 GB. Beyond that a run would
-# spend minutes in C code that no signal can interrupt.
-MAX_TABLE_ENTRIES = 50_000_000
-MAX_N_PHI = 10_000
-
-
-def _check_table_size(cells: int, n_phi: int) -> None:
-    """Reject a phi rule or kernel table too large to build in reasonable time."""
-    check_count("n_phi", n_phi, minimum=2)
-    if n_phi > MAX_N_PHI:
-        raise ValueError(
-            f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
-        )
-    if cells * (n_phi + 1) > MAX_TABLE_ENTRIES:
-        raise ValueError(
-            f"{cells} cells x {n_phi + 1} phi nodes exceed {MAX_TABLE_ENTRIES:.0e} "
-            "kernel table entries (about 3 GB): use fewer cells or phi nodes"
-        )
 
 
 def _check_run_options(t_end: float, cfl: float, scheme: str, limiter: str) -> None:
@@ -284,7 +263,7 @@ def solve(
         )
     t_end = float(t_end)
     mesh = Mesh.uniform(cells) if mesh is None else mesh
-    _check_table_size(mesh.cells, n_phi)
+    check_table_size(mesh.cells, n_phi)
     times = _check_save_times(
         default_save_times(t_end, saves) if save_times is None else save_times, t_end
     )

@@ -312,29 +312,21 @@ def test_compare_refuses_to_overwrite_an_input(tmp_path):
     assert run.read_bytes() == before
 
 
-def test_diverging_particle_run_exits_with_one(tmp_path):
-    result = _pdeflow(
-        "particles",
-        "--kind",
-        "faithful",
-        "--d",
-        "6",
-        "--d-H",
-        "2",
-        "--steps",
-        "5",
-        "--m",
-        "20",
-        "--samples",
-        "20",
-        "--eta",
-        "100",
-        "--out",
-        "p.nc",
-        cwd=tmp_path,
-    )
+@pytest.mark.parametrize(
+    "args",
+    [
+        "--kind faithful --steps 5 --m 20 --samples 20 --eta 100",
+        "--kind faithful --steps 5 --m 16 --samples 20 --eta 1e6",
+        "--kind network --t-end 2000 --m 16 --batch 16 --eta 50 --saves 3",
+        "--kind network --t-end 2000 --m 16 --batch 16 --eta 1e3 --saves 3",
+    ],
+)
+def test_diverging_particle_run_exits_with_one(tmp_path, args):
+    command = argv("particles --d 6 --d-H 2", args, "--out p.nc")
+    result = _pdeflow(*command, cwd=tmp_path)
     assert result.returncode == 1, result.stderr
-    assert "faithful run failed" in result.stderr
+    assert "run failed" in result.stderr
+    assert "reduce" in result.stderr
     assert "RuntimeWarning" not in result.stderr
 
 

@@ -1,12 +1,14 @@
 """Finite-width networks: gradient steps, projection, backends and time scale."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_args import argv
 
 import pdeflow
 from pdeflow.particles import simulate_network
@@ -208,3 +210,34 @@ def test_gpu_check_script_runs_on_cpu(tmp_path):
         assert row["max_mass_plus_relative_error"] < 4 / np.sqrt(row["m"])
         assert row["max_mass_minus_relative_error"] < 4 / np.sqrt(row["m"])
         assert row["steps_per_second"] > 0
+
+
+@pytest.mark.parametrize(
+    ("device", "needle"),
+    [
+        ("tpu", "device='tpu' is invalid: pass 'cpu' or 'cuda:N'"),
+        ("", "device='' is invalid"),
+        ("meta", "device='meta' is not supported"),
+    ],
+)
+def test_torch_backend_rejects_unusable_devices(device, needle):
+    pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=re.escape(needle)):
+        make_backend("torch", "float64", 0, device)
+
+
+def test_cuda_device_without_gpu_is_one_line(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is visible, so the device is usable")
+    command = argv(
+        [sys.executable],
+        "-m pdeflow.cli particles --kind network --t-end 0.1 --m 16",
+        "--backend torch --device cuda --out",
+        tmp_path / "run.nc",
+    )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "torch sees no CUDA GPU, so pass device='cpu'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run.nc").exists()

@@ -1,6 +1,8 @@
 """Reduced particles: kernel tables, initial layouts, the Monte-Carlo estimator
 of the paper's scheme and the deterministic particle flow against the PDE."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -218,3 +220,48 @@ def test_deterministic_run_layout(short_runs):
     )
     # The predictor grid matches the PDE run, so runs compare point by point.
     assert np.array_equal(particles.phi.values, pde.phi.values)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "needle"),
+    [
+        ("faithful", dict(m=30000, samples=30000), "m=30000 x samples=30000 exceed"),
+        ("network", dict(t_end=1, eval_samples=10**9), "eval_samples=1000000000 x d=6"),
+        ("network", dict(t_end=1, m=10**8), "m=100000000 x d=6 exceed"),
+        ("network", dict(t_end=1, batch=10**9), "batch=1000000000 x d=6 exceed"),
+        ("reduced", dict(t_end=1, cells=10**8), "histogram cells exceed"),
+        ("reduced", dict(t_end=1, m=2 * 10**7), "20000000 particles x 97 phi nodes"),
+        ("reduced", dict(t_end=1, m=40_002), "too large for layout 'gauss'"),
+        ("reduced", dict(t_end=1, n_phi=100_000), "n_phi=100000 is invalid"),
+        ("reduced", dict(t_end=1, n_phi=1), "n_phi=1 is invalid"),
+        ("reduced", dict(t_end=1, n_phi=2.5), "n_phi=2.5 is invalid"),
+        ("reduced", dict(t_end=1, saves=10**8), "pass at most 10000"),
+        ("reduced", dict(t_end=1, seed=None), "seed=None is invalid"),
+        ("reduced", dict(t_end=1, seed=-1), "seed=-1 is invalid"),
+        ("network", dict(t_end=1, seed=2**64 - 1), "seed=18446744073709551615"),
+        ("faithful", dict(steps=4, saves=1), "saves=1 is invalid"),
+        ("faithful", dict(steps=4, save_steps=[0, 2.7]), "whole numbers of steps"),
+        ("network", dict(t_end=0.001, eta=0.01), "shorter than half a step"),
+    ],
+)
+def test_particle_runs_reject_bad_sizes(kind, options, needle):
+    # Each case fails before any array is built, so none takes memory or time.
+    problem = pdeflow.Problem(6, 2)
+    with pytest.raises((ValueError, TypeError), match=re.escape(needle)):
+        run_particles(problem, kind, **options)
+
+
+def test_reduced_run_saves_start_and_end():
+    problem = pdeflow.Problem(6, 2)
+    options = dict(m=8, n_phi=8, table_cells=32, save_times=[0.05])
+    run = simulate_deterministic(problem, 0.1, **options)
+    assert np.allclose(run.time.values, [0.0, 0.05, 0.1])
+
+
+def test_network_warns_about_rounded_save_times(caplog):
+    problem = pdeflow.Problem(6, 2)
+    options = dict(m=8, eta=0.3, n_phi=8, table_cells=32, eval_samples=64)
+    run = run_particles(problem, "network", t_end=1.0, save_times=[0, 0.3], **options)
+    assert np.allclose(run.time.values, [0.0, 0.3, 0.9])
+    assert "not multiples of eta=0.3" in caplog.text
+    assert "the run ends at t=0.9" in caplog.text

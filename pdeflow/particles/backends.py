@@ -48,6 +48,9 @@ class NumpyBackend:
     def to_numpy(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=float)
 
+    def all_finite(self, x: np.ndarray) -> bool:
+        return bool(np.isfinite(x).all())
+
 
 class TorchBackend:
     """torch tensors on one device and a ``torch.Generator``."""
@@ -63,9 +66,7 @@ class TorchBackend:
                 "'pip install pdeflow[gpu]' or use backend='numpy'"
             ) from error
         self.torch = torch
-        if device is None:
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.device = str(device)
+        self.device = torch_device(torch, device)
         self.dtype = getattr(torch, dtype)
         self.generator = torch.Generator(device=self.device).manual_seed(int(seed))
 
@@ -94,6 +95,40 @@ class TorchBackend:
 
     def to_numpy(self, x: Any) -> np.ndarray:
         return x.detach().to("cpu", self.torch.float64).numpy()
+
+    def all_finite(self, x: Any) -> bool:
+        return bool(self.torch.isfinite(x).all())
+
+
+def torch_device(torch: Any, device: str | None) -> str:
+    """Return the torch device to run on, or raise ValueError with the fix.
+
+    None picks the first CUDA GPU when torch sees one, else the CPU. Only CPU
+    and CUDA devices are accepted, since the backend is tested on those alone.
+    """
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is invalid: pass 'cpu' or 'cuda:N'"
+        ) from None
+    if parsed.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r} is not supported: pass 'cpu' or 'cuda:N'")
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ValueError(
+                f"device={device!r} is not available: torch sees no CUDA GPU, "
+                "so pass device='cpu' (--device cpu) or run where a GPU is"
+            )
+        if parsed.index is not None and parsed.index >= count:
+            raise ValueError(
+                f"device={device!r} is not available: torch sees {count} CUDA "
+                f"GPU(s), numbered 0 to {count - 1}"
+            )
+    return str(parsed)
 
 
 def make_backend(

@@ -35,12 +35,22 @@ from .record import (
     Recorder,
     ReducedFields,
 )
-from .schedule import check_count, check_positive, save_schedule
+from .schedule import (
+    check_array_size,
+    check_count,
+    check_positive,
+    check_seed,
+    check_sizes,
+    save_schedule,
+)
 
 logger = logging.getLogger(__name__)
 
 # Elements of one (batch x neurons) block, 2^24: 128 MiB in float64.
 BLOCK_ELEMENTS = 1 << 24
+# Steps between checks for overflow; a check synchronises a GPU, so not every
+# step.
+FINITE_CHECK_STEPS = 64
 
 
 class Network:
@@ -131,6 +141,10 @@ class Network:
         residual = target - self.output(x)
         return 0.5 * float(self.backend.to_numpy(residual @ residual)) / x.shape[0]
 
+    def is_finite(self) -> bool:
+        """Tell whether every weight of both layers is finite."""
+        return self.backend.all_finite(self.a) and self.backend.all_finite(self.b)
+
     def project(self) -> ParticleState:
         """Return the angles, weights and signs of the neurons in the reduced model."""
         backend = self.backend
@@ -140,6 +154,28 @@ class Network:
         cosine = np.clip(norm_h / np.where(norm_b > 0.0, norm_b, 1.0), 0.0, 1.0)
         sign = np.where(a > 0.0, 1.0, -1.0)
         return ParticleState(np.arccos(cosine), np.abs(a) * norm_b, sign)
+
+
+def _step_schedule(times: np.ndarray, eta: float) -> tuple[int, np.ndarray]:
+    """Round save times to whole steps of size eta; warn when that moves them."""
+    t_end = float(times[-1])
+    total_steps = int(round(t_end / eta))
+    if total_steps == 0:
+        raise ValueError(
+            f"t_end={t_end:g} is shorter than half a step of eta={eta:g}: pass "
+            "t_end >= eta or a smaller eta"
+        )
+    rounded = np.rint(times / eta)
+    shift = float(np.max(np.abs(rounded * eta - times)))
+    if shift > 1e-9 * t_end:
+        logger.warning(
+            "save times are not multiples of eta=%g: saved at the nearest steps "
+            "instead, up to %.3g away, and the run ends at t=%.6g",
+            eta,
+            shift,
+            total_steps * eta,
+        )
+    return total_steps, np.unique(rounded.astype(int))
 
 
 def simulate_network(
@@ -217,12 +253,16 @@ def simulate_network(
     m = check_count("m", m, minimum=1)
     batch = check_count("batch", batch, minimum=1)
     eval_samples = check_count("eval_samples", eval_samples, minimum=1)
+    seed = check_seed(seed)
+    for name, rows in (("m", m), ("batch", batch), ("eval_samples", eval_samples)):
+        check_array_size(name, rows, "d", problem.d)
     if chunk is None:
         chunk = max(1, BLOCK_ELEMENTS // batch)
     chunk = min(check_count("chunk", chunk, minimum=1), m)
+    check_array_size("batch", batch, "chunk", chunk)
     times = save_schedule(t_end, save_times, saves)
-    total_steps = int(round(t_end / eta))
-    save_steps = np.unique(np.rint(times / eta).astype(int))
+    check_sizes(m, n_phi, table_cells, cells, times.size)
+    total_steps, save_steps = _step_schedule(times, eta)
 
     wall_start = time.perf_counter()
     arrays = make_backend(backend, dtype, seed, device)
@@ -235,13 +275,18 @@ def simulate_network(
     fields = ReducedFields(problem, n_phi, table_cells)
     recorder = Recorder(problem, fields, cells, table_cells)
     step, stop_reason = 0, "completed"
-    with progress_bar(int(save_steps.max()), progress, "step") as bar:
+    # Overflow is caught by the finiteness checks below and ends the run with
+    # its reason, so numpy's warnings would only repeat it.
+    bar = progress_bar(int(save_steps.max()), progress, "step")
+    with bar, np.errstate(over="ignore", invalid="ignore"):
         for target_step in save_steps:
             while step < target_step:
                 x, target = network.sample_inputs(batch)
                 network.step(eta, x, target)
                 step += 1
                 bar.update()
+                if step % FINITE_CHECK_STEPS == 0 and not network.is_finite():
+                    break
             state = network.project()
             if not np.all(np.isfinite(state.weight)):
                 stop_reason = f"non-finite weights by step {step}: reduce eta"

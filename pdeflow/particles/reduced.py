@@ -37,7 +37,16 @@ from .record import (
     ReducedFields,
 )
 from .sampling import initial_particles, sample_angles, sample_coordinate
-from .schedule import check_count, check_positive, save_schedule
+from .schedule import (
+    check_array_size,
+    check_count,
+    check_gauss_layout,
+    check_positive,
+    check_seed,
+    check_sizes,
+    save_schedule,
+    save_step_schedule,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +136,10 @@ def simulate_deterministic(
     t_end = check_positive("t_end", t_end)
     dt = check_positive("dt", dt)
     m = check_count("m", m, minimum=2)
+    seed = check_seed(seed)
     times = save_schedule(t_end, save_times, saves)
+    check_sizes(m, n_phi, table_cells, cells, times.size)
+    check_gauss_layout(m, layout)
     wall_start = time.perf_counter()
     rng = np.random.default_rng(seed)
     fields = ReducedFields(problem, n_phi, table_cells)
@@ -281,12 +293,12 @@ def simulate_faithful(
     m = check_count("m", m, minimum=1)
     samples = check_count("samples", samples, minimum=1)
     eta = check_positive("eta", eta)
+    seed = check_seed(seed)
     time_per_step = problem.d * eta
-    if save_steps is None:
-        save_steps = np.rint(np.linspace(0, steps, saves)).astype(int)
-    save_steps = np.unique(np.asarray(save_steps, dtype=int))
-    if save_steps.min() < 0 or save_steps.max() > steps:
-        raise ValueError(f"save_steps must lie in [0, steps={steps}]")
+    save_steps = save_step_schedule(steps, save_steps, saves)
+    check_sizes(m, n_phi, table_cells, cells, save_steps.size)
+    # Each step builds about eight (m x samples) arrays.
+    check_array_size("m", m, "samples", samples)
 
     wall_start = time.perf_counter()
     rng = np.random.default_rng(seed)
