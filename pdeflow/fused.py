@@ -9,11 +9,29 @@ as ``pdeflow.scheme`` and agree with it to round-off (tests/test_fused.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+def _compile(function: Callable) -> Callable:
+    """Compile ``function`` with numba, caching the machine code when possible.
+
+    numba caches next to the package or in the user's cache folder. When
+    neither is writable (a shared install run by another user) it raises
+    "cannot cache function ...: no locator available"; the kernels then
+    compile on each start, about a second, instead of failing the import.
+    """
+    try:
+        return njit(cache=True)(function)
+    except RuntimeError as error:
+        if "cannot cache function" not in str(error):
+            raise
+        return njit(function)
+
+
+@_compile
 def stable_step_pair(V_faces: np.ndarray, widths: np.ndarray, cfl: float) -> float:
     """Return the upwind stable step of densities moved by +V and by -V.
 
@@ -43,7 +61,7 @@ def stable_step_pair(V_faces: np.ndarray, widths: np.ndarray, cfl: float) -> flo
     return cfl / fastest
 
 
-@njit(cache=True)
+@_compile
 def upwind_pair_step(
     tau_plus: np.ndarray,
     tau_minus: np.ndarray,
@@ -101,7 +119,7 @@ def upwind_pair_step(
 LIMITER_CODES = {"minmod": 0, "vanleer": 1, "mc": 2}
 
 
-@njit(cache=True)
+@_compile
 def _limited_slope(left: float, right: float, code: int) -> float:
     if left * right <= 0.0:
         return 0.0
@@ -114,7 +132,7 @@ def _limited_slope(left: float, right: float, code: int) -> float:
     return min(abs(central), bound) * (1.0 if central > 0.0 else -1.0)
 
 
-@njit(cache=True)
+@_compile
 def _muscl_euler(
     density: np.ndarray,
     velocity: np.ndarray,
@@ -151,7 +169,7 @@ def _muscl_euler(
         flux_left = flux_right
 
 
-@njit(cache=True)
+@_compile
 def muscl_step_fused(
     density: np.ndarray,
     velocity: np.ndarray,

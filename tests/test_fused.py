@@ -1,7 +1,12 @@
 """The fused numba kernels agree with the numpy scheme to round-off."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from cli_args import argv
 
 from pdeflow import scheme as fv
 from pdeflow.fused import stable_step_pair, upwind_pair_step
@@ -60,3 +65,21 @@ def test_limiter_codes_cover_every_limiter():
     from pdeflow.limiters import LIMITERS
 
     assert set(LIMITER_CODES) == set(LIMITERS)
+
+
+def test_kernels_work_without_a_writable_cache(tmp_path):
+    # numba's IPython locator declines ordinary files, so no cache folder is
+    # found: the situation of a shared install run by another user.
+    environment = os.environ | {"NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    command = argv(
+        [sys.executable], "-m pdeflow.cli -q solve --t-end 1 --cells 8 --saves 2"
+    )
+    result = subprocess.run(
+        [*command, "--out", str(tmp_path / "run.nc")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "run.nc").stat().st_size > 0
