@@ -118,6 +118,22 @@ def _plot_distances(axis: plt.Axes, run: xr.Dataset) -> None:
     axis.set_ylabel("distance to the limit: masses (dimensionless), W2 (rad)")
     axis.legend(fontsize="small")
     axis.grid(True, which="both", alpha=0.3)
+    plain_log_ticks(axis.xaxis)
+    plain_log_ticks(axis.yaxis)
+
+
+def plain_log_ticks(axis: matplotlib.axis.Axis) -> None:
+    """Label a log axis spanning under two decades at 1, 2 and 5 x 10^k.
+
+    matplotlib labels the minor ticks of such short axes too, in scientific
+    notation, and the labels run into each other.
+    """
+    low, high = axis.get_view_interval()
+    if low <= 0.0 or high / low >= 100.0:
+        return
+    axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def plot_run(run: xr.Dataset, out: str | os.PathLike, snapshots: int = 6) -> Path:

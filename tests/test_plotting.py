@@ -7,7 +7,12 @@ import numpy as np
 
 from pdeflow import Mesh, Problem, solve
 from pdeflow.initial import concentrated_start
-from pdeflow.plotting import _concentrated_near_zero, _plot_densities, plot_run
+from pdeflow.plotting import (
+    _concentrated_near_zero,
+    _plot_densities,
+    plain_log_ticks,
+    plot_run,
+)
 
 PROBLEM = Problem(6, 2)
 
@@ -47,3 +52,25 @@ def test_measure_without_mass_plots_without_warnings(tmp_path):
         warnings.simplefilter("error")
         target = plot_run(run, tmp_path / "run.png")
     assert target.stat().st_size > 10_000
+
+
+def test_short_log_axes_get_plain_labels():
+    figure, axis = plt.subplots()
+    axis.loglog([0.2, 8.0], [0.15, 3.0])
+    plain_log_ticks(axis.xaxis)
+    figure.canvas.draw()
+    labels = [t.get_text() for t in axis.get_xticklabels() if t.get_visible()]
+    shown = {label for label in labels if label}
+    assert {"0.2", "0.5", "1", "2", "5"} <= shown
+    assert all(float(label) > 0 for label in shown)  # no 2x10^-1 mathtext
+    assert all(t.get_text() == "" for t in axis.xaxis.get_minorticklabels())
+    plt.close(figure)
+
+
+def test_long_log_axes_keep_their_labels():
+    figure, axis = plt.subplots()
+    axis.loglog([1e-4, 1e4], [1e-4, 1e4])
+    formatter = axis.xaxis.get_major_formatter()
+    plain_log_ticks(axis.xaxis)
+    assert axis.xaxis.get_major_formatter() is formatter
+    plt.close(figure)
