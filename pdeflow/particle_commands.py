@@ -31,46 +31,103 @@ def add_particles(commands: argparse._SubParsersAction) -> None:
         help="reduced: quadrature fields and RK4; faithful: the Monte-Carlo Euler "
         "scheme (one step is time d * eta); network: gradient descent in dimension d",
     )
-    parser.add_argument("--d", type=integer(2), default=30, help="input dimension d")
     parser.add_argument(
-        "--d-H", dest="d_H", type=integer(1), default=5, help="dimension d_H of H"
+        "--d", type=integer(2), default=30, help="input dimension d (default 30)"
+    )
+    parser.add_argument(
+        "--d-H",
+        dest="d_H",
+        type=integer(1),
+        default=5,
+        help="dimension d_H of H (default 5)",
     )
     parser.add_argument(
         "--t-end",
         type=positive_number,
-        help="final time (reduced, network); faithful runs take --steps instead",
+        help="final time of the flow, dimensionless (reduced, network); faithful "
+        "runs take --steps instead",
     )
-    parser.add_argument("--m", type=integer(2), help="number of particles or neurons")
     parser.add_argument(
-        "--seed", type=integer(0, maximum=2**32 - 1), help="random seed"
+        "--m",
+        type=integer(2),
+        help="number of particles or neurons (default: reduced 4000, faithful "
+        "1024, network 4096)",
     )
-    parser.add_argument("--saves", type=integer(2), help="number of save times")
-    parser.add_argument("--save-times", type=times, help="comma-separated save times")
     parser.add_argument(
-        "--cells", type=integer(2), help="histogram cells of the densities"
+        "--seed", type=integer(0, maximum=2**32 - 2), help="random seed (default 0)"
     )
-    parser.add_argument("--n-phi", type=integer(2), help="phi nodes of the angle law")
+    parser.add_argument(
+        "--saves",
+        type=integer(2),
+        help="number of evenly spaced save times (default 41)",
+    )
+    parser.add_argument(
+        "--save-times",
+        type=times,
+        help="comma-separated save times; 0 and the end are added",
+    )
+    parser.add_argument(
+        "--cells",
+        type=integer(2),
+        help="histogram cells of the densities (default 128)",
+    )
+    parser.add_argument(
+        "--n-phi", type=integer(2), help="phi nodes of the angle law (default 96)"
+    )
     reduced = parser.add_argument_group("reduced particles")
-    reduced.add_argument("--dt", type=positive_number, help="RK4 time step")
     reduced.add_argument(
-        "--layout", choices=("gauss", "midpoint", "random"), help="initial positions"
+        "--dt", type=positive_number, help="RK4 time step, in flow time (default 0.01)"
+    )
+    reduced.add_argument(
+        "--layout",
+        choices=("gauss", "midpoint", "random"),
+        help="initial positions (default gauss)",
     )
     faithful = parser.add_argument_group("faithful scheme and network")
-    faithful.add_argument("--steps", type=integer(1), help="Euler steps (faithful)")
     faithful.add_argument(
-        "--samples", type=integer(1), help="Monte-Carlo samples per step (faithful)"
+        "--steps",
+        type=integer(1),
+        help="Euler steps (faithful; default 20000, the paper's run)",
     )
-    faithful.add_argument("--eta", type=positive_number, help="step size")
+    faithful.add_argument(
+        "--samples",
+        type=integer(1),
+        help="Monte-Carlo samples per step (faithful; default 1000)",
+    )
+    faithful.add_argument(
+        "--eta",
+        type=positive_number,
+        help="step size: a faithful step is flow time d x eta (default 0.005), a "
+        "network step flow time eta (default 0.01)",
+    )
     network = parser.add_argument_group("network")
-    network.add_argument("--batch", type=integer(1), help="fresh inputs per step")
-    network.add_argument("--backend", choices=("numpy", "torch"), help="array library")
-    network.add_argument("--dtype", choices=("float64", "float32"), help="precision")
-    network.add_argument("--device", help="torch device, such as cuda:0 or cpu")
-    network.add_argument("--chunk", type=integer(1), help="neurons per chunk")
     network.add_argument(
-        "--eval-samples", type=integer(1), help="held-out inputs for the loss"
+        "--batch", type=integer(1), help="fresh inputs per step (default 1024)"
     )
-    parser.add_argument("--out", default="particles.nc", help="NetCDF file to write")
+    network.add_argument(
+        "--backend", choices=("numpy", "torch"), help="array library (default numpy)"
+    )
+    network.add_argument(
+        "--dtype", choices=("float64", "float32"), help="precision (default float64)"
+    )
+    network.add_argument(
+        "--device",
+        help="torch device, such as cuda:0 or cpu (default: cuda when torch sees "
+        "a GPU, else cpu)",
+    )
+    network.add_argument(
+        "--chunk", type=integer(1), help="neurons per block (default 2^24 / batch)"
+    )
+    network.add_argument(
+        "--eval-samples",
+        type=integer(1),
+        help="held-out inputs for the loss (default 100000)",
+    )
+    parser.add_argument(
+        "--out",
+        default="particles.nc",
+        help="NetCDF file to write (default particles.nc)",
+    )
     parser.set_defaults(handler=run_particles_command)
 
 
@@ -103,6 +160,13 @@ _OPTIONS = {
         "saves",
         "cells",
     ),
+}
+
+
+_RUN_NAMES = {
+    "reduced": "reduced particles",
+    "faithful": "faithful particles",
+    "network": "network",
 }
 
 
@@ -141,7 +205,7 @@ def run_particles_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         last = run.isel(time=-1)
         print(
-            f"{args.kind} particles: t = {float(last.time):.6g}, mass of tau_plus "
+            f"{_RUN_NAMES[args.kind]}: t = {float(last.time):.6g}, mass of tau_plus "
             f"{float(last.mass_plus):.6f} (alpha {problem.alpha:.6f}), mass of "
             f"tau_minus {float(last.mass_minus):.6f}, loss {float(last.loss):.3e}; "
             f"wrote {args.out}"

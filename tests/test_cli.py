@@ -1,6 +1,7 @@
 """The command line: an end-to-end run, plots, and one-line errors for bad input."""
 
 import builtins
+import inspect
 import signal
 import subprocess
 import sys
@@ -402,3 +403,37 @@ def test_checkpoint_stays_until_the_run_file_is_written(
     assert code == (entry.INTERRUPTED if write_fails else 0)
     assert out.exists() is not write_fails
     assert (tmp_path / "run.nc.checkpoint").exists() is write_fails
+
+
+def test_particles_help_states_the_defaults(capsys):
+    from pdeflow.particles import (
+        simulate_deterministic,
+        simulate_faithful,
+        simulate_network,
+    )
+
+    with pytest.raises(SystemExit):
+        main(["particles", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    reduced = inspect.signature(simulate_deterministic).parameters
+    faithful = inspect.signature(simulate_faithful).parameters
+    network = inspect.signature(simulate_network).parameters
+    phrases = [
+        f"reduced {reduced['m'].default}, faithful {faithful['m'].default}, "
+        f"network {network['m'].default}",
+        f"(default {reduced['dt'].default:g})",
+        f"(default {reduced['layout'].default})",
+        f"(default {reduced['saves'].default})",
+        f"(default {reduced['cells'].default})",
+        f"(default {reduced['n_phi'].default})",
+        f"default {faithful['steps'].default},",
+        f"default {faithful['samples'].default})",
+        f"d x eta (default {faithful['eta'].default:g})",
+        f"flow time eta (default {network['eta'].default:g})",
+        f"(default {network['batch'].default})",
+        f"(default {network['backend'].default})",
+        f"(default {network['dtype'].default})",
+        f"(default {network['eval_samples'].default})",
+    ]
+    for phrase in phrases:
+        assert phrase in text
