@@ -15,12 +15,12 @@ import numpy as np
 from numba import njit
 
 
-def _compile(function: Callable) -> Callable:
+def compile_kernel(function: Callable) -> Callable:
     """Compile ``function`` with numba, caching the machine code when possible.
 
     numba caches next to the package or in the user's cache folder. When
-    neither is writable (a shared install run by another user) it raises
-    "cannot cache function ...: no locator available"; the kernels then
+    neither is writable (a shared install run by another user), it raises
+    "cannot cache function ...: no locator available". The kernels then
     compile on each start, about a second, instead of failing the import.
     """
     try:
@@ -31,7 +31,7 @@ def _compile(function: Callable) -> Callable:
         return njit(function)
 
 
-@_compile
+@compile_kernel
 def stable_step_pair(V_faces: np.ndarray, widths: np.ndarray, cfl: float) -> float:
     """Return the upwind stable step of densities moved by +V and by -V.
 
@@ -61,7 +61,7 @@ def stable_step_pair(V_faces: np.ndarray, widths: np.ndarray, cfl: float) -> flo
     return cfl / fastest
 
 
-@_compile
+@compile_kernel
 def upwind_pair_step(
     tau_plus: np.ndarray,
     tau_minus: np.ndarray,
@@ -119,7 +119,7 @@ def upwind_pair_step(
 LIMITER_CODES = {"minmod": 0, "vanleer": 1, "mc": 2}
 
 
-@_compile
+@compile_kernel
 def _limited_slope(left: float, right: float, code: int) -> float:
     if left * right <= 0.0:
         return 0.0
@@ -132,7 +132,7 @@ def _limited_slope(left: float, right: float, code: int) -> float:
     return min(abs(central), bound) * (1.0 if central > 0.0 else -1.0)
 
 
-@_compile
+@compile_kernel
 def _muscl_euler(
     density: np.ndarray,
     velocity: np.ndarray,
@@ -169,7 +169,7 @@ def _muscl_euler(
         flux_left = flux_right
 
 
-@_compile
+@compile_kernel
 def muscl_step_fused(
     density: np.ndarray,
     velocity: np.ndarray,

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from ..fused import compile_kernel
 from ..kernel import phi_tilde, phi_tilde_dtheta
 from ..mesh import HALF_PI
 
@@ -160,46 +161,81 @@ class KernelInterpolant:
             d phi_tilde / d theta at (theta_j, phi_k), per radian.
         """
         folded, sign = fold_angle(np.asarray(theta, dtype=float).ravel())
-        t = folded[:, None]
-        kink = self.kink[None, :]
-        left = self.left_cells[None, :]
-        right = self.right_cells[None, :]
-        on_left = (t < kink) | (right == 0)
-
-        # Invert the graded map of each side to find the cell.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            left_fraction = np.clip(1.0 - t / kink, 0.0, 1.0)
-            right_fraction = np.clip((t - kink) / (HALF_PI - kink), 0.0, 1.0)
-        left_position = left * (1.0 - left_fraction ** (1.0 / self.grading))
-        right_position = left + right * right_fraction ** (1.0 / self.grading)
-        position = np.where(on_left, left_position, right_position)
-        position = np.nan_to_num(position, nan=0.0)
-        lower = np.where(on_left, 0, left)
-        upper = np.where(on_left, left, left + right) - 1
-        cell = np.clip(np.floor(position).astype(np.intp), lower, upper)
-
-        rows = np.arange(self.phi.size)[None, :]
-        x0 = self.grid[rows, cell]
-        step = self.grid[rows, cell + 1] - x0
-        s = np.clip((t - x0) / step, 0.0, 1.0)
-        f0 = self.values[rows, cell]
-        f1 = self.values[rows, cell + 1]
-        g0 = self.start_slopes[rows, cell] * step
-        g1 = self.end_slopes[rows, cell] * step
-
-        # Cubic Hermite basis on [0, 1] and its derivative.
-        s2 = s * s
-        s3 = s2 * s
-        value = (
-            (2 * s3 - 3 * s2 + 1) * f0
-            + (s3 - 2 * s2 + s) * g0
-            + (-2 * s3 + 3 * s2) * f1
-            + (s3 - s2) * g1
+        # The kernel fills the arrays node by node, so that each row of the
+        # tables stays in cache.
+        shape = (self.phi.size, folded.size)
+        value, slope = np.empty(shape), np.empty(shape)
+        _hermite(
+            folded,
+            sign,
+            self.kink,
+            self.left_cells,
+            self.right_cells,
+            1.0 / self.grading,
+            self.grid,
+            self.values,
+            self.start_slopes,
+            self.end_slopes,
+            value,
+            slope,
         )
-        slope = (
-            (6 * s2 - 6 * s) * f0
-            + (3 * s2 - 4 * s + 1) * g0
-            + (-6 * s2 + 6 * s) * f1
-            + (3 * s2 - 2 * s) * g1
-        ) / step
-        return value, slope * sign[:, None]
+        return value.T, slope.T
+
+
+@compile_kernel
+def _hermite(
+    folded: np.ndarray,
+    sign: np.ndarray,
+    kink: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    inverse_grading: float,
+    grid: np.ndarray,
+    values: np.ndarray,
+    start_slopes: np.ndarray,
+    end_slopes: np.ndarray,
+    value: np.ndarray,
+    slope: np.ndarray,
+) -> None:
+    """Fill value and slope, shape (n_phi, m), from the tables in one loop.
+
+    For each particle angle and phi node: invert the graded map of the side of
+    the kink that contains the angle to find its cell, then evaluate the cubic
+    Hermite polynomial of that cell and its derivative.
+    """
+    for k in range(kink.size):
+        for j in range(folded.size):
+            t = folded[j]
+            if t < kink[k] or right[k] == 0:
+                fraction = min(max(1.0 - t / kink[k], 0.0), 1.0)
+                position = left[k] * (1.0 - fraction**inverse_grading)
+                lower, upper = 0, left[k] - 1
+            else:
+                fraction = (t - kink[k]) / (HALF_PI - kink[k])
+                fraction = min(max(fraction, 0.0), 1.0)
+                position = left[k] + right[k] * fraction**inverse_grading
+                lower, upper = left[k], left[k] + right[k] - 1
+            cell = min(max(int(np.floor(position)), lower), upper)
+
+            x0 = grid[k, cell]
+            step = grid[k, cell + 1] - x0
+            s = min(max((t - x0) / step, 0.0), 1.0)
+            f0, f1 = values[k, cell], values[k, cell + 1]
+            g0 = start_slopes[k, cell] * step
+            g1 = end_slopes[k, cell] * step
+
+            s2 = s * s
+            s3 = s2 * s
+            value[k, j] = (
+                (2 * s3 - 3 * s2 + 1) * f0
+                + (s3 - 2 * s2 + s) * g0
+                + (-2 * s3 + 3 * s2) * f1
+                + (s3 - s2) * g1
+            )
+            derivative = (
+                (6 * s2 - 6 * s) * f0
+                + (3 * s2 - 4 * s + 1) * g0
+                + (-6 * s2 + 6 * s) * f1
+                + (3 * s2 - 2 * s) * g1
+            )
+            slope[k, j] = derivative / step * sign[j]
