@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .checks import check_count, check_positive
+from .output import check_image_path, open_run
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIME_RTOL = 1e-6
@@ -66,7 +69,14 @@ def wasserstein_1d(
     Returns
     -------
     float
-        W_p in radians (not its p-th power); nan when a density has zero mass.
+        W_p in radians (not its p-th power); nan when a density has zero mass
+        or a nan or infinite value.
+
+    Raises
+    ------
+    ValueError
+        When p is not 1 or 2, or a mesh does not have one face more than its
+        density has cells.
     """
     if p not in (1, 2):
         raise ValueError(f"p={p} is invalid: pass 1 or 2")
@@ -74,6 +84,12 @@ def wasserstein_1d(
     edges_b = np.asarray(edges_b, dtype=float)
     density_a = np.asarray(density_a, dtype=float)
     density_b = np.asarray(density_b, dtype=float)
+    _check_mesh("a", edges_a, density_a)
+    _check_mesh("b", edges_b, density_b)
+    # A nan or infinite density defines no law, so it has no distance. The
+    # steps below would return a finite number for it.
+    if not (np.all(np.isfinite(density_a)) and np.all(np.isfinite(density_b))):
+        return float("nan")
     # Negative densities (undershoots of a scheme) count as zero, here as in
     # the quantile functions.
     mass_a = np.clip(density_a, 0.0, None) @ np.diff(edges_a)
@@ -113,6 +129,14 @@ def wasserstein_1d(
     return float(integral.sum())
 
 
+def _check_mesh(name: str, edges: np.ndarray, density: np.ndarray) -> None:
+    if edges.ndim != 1 or density.ndim != 1 or edges.size != density.size + 1:
+        raise ValueError(
+            f"edges_{name} has shape {edges.shape} and density_{name} has shape "
+            f"{density.shape}: pass one face more than cells, in two 1-D arrays"
+        )
+
+
 def _edges(run: xr.Dataset) -> np.ndarray:
     if "theta_edges" in run:
         return np.asarray(run["theta_edges"].values, dtype=float)
@@ -127,11 +151,18 @@ def match_times(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pair the saved times of two runs that agree within ``atol + rtol |t|``.
 
+    Raises
+    ------
+    ValueError
+        When rtol or atol is not a finite number > 0.
+
     Returns
     -------
     index_a, index_b : ndarray of int, shape (pairs,)
         Indices of the matched times, increasing; each time is used once.
     """
+    rtol = check_positive("rtol", rtol)
+    atol = check_positive("atol", atol)
     times_a = np.asarray(times_a, dtype=float)
     times_b = np.asarray(times_b, dtype=float)
     pairs_a, pairs_b = [], []
@@ -147,8 +178,8 @@ def match_times(
 
 
 def compare(
-    run_a: xr.Dataset,
-    run_b: xr.Dataset,
+    run_a: xr.Dataset | str | os.PathLike,
+    run_b: xr.Dataset | str | os.PathLike,
     *,
     rtol: float = DEFAULT_TIME_RTOL,
     atol: float = DEFAULT_TIME_ATOL,
@@ -157,11 +188,13 @@ def compare(
 
     Parameters
     ----------
-    run_a, run_b : xarray.Dataset
-        Runs in the layout of ``pdeflow.solve`` (PDE or particles); run_a is the
+    run_a, run_b : xarray.Dataset, str or path-like
+        Runs in the layout of ``pdeflow.solve`` (PDE or particles), or paths of
+        run files, which are read with ``pdeflow.open_run``; run_a is the
         reference of the relative errors.
     rtol, atol : float
-        Two saved times match when they differ by at most ``atol + rtol |t|``.
+        Two saved times match when they differ by at most ``atol + rtol |t|``;
+        both must be finite and > 0.
 
     Returns
     -------
@@ -177,14 +210,23 @@ def compare(
     Raises
     ------
     ValueError
-        When the runs share no saved time.
+        When the runs share no saved time, or rtol or atol is not a finite
+        number > 0.
+    TypeError
+        When a run is neither a dataset nor a path.
+    OSError
+        When a run file cannot be opened as a pdeflow run.
 
     Runs of different (d, d_H), or from different starts, are
     compared all the same, for studies across them, with a logged warning:
-    their differences are then not errors.
+    their differences are then not errors. A run whose ``stop_reason``
+    attribute is not "completed" (diverged, interrupted) is compared too, with
+    a logged warning.
     """
-    _warn_if_problems_differ(run_a, run_b)
+    run_a, run_b = _load_run("run_a", run_a), _load_run("run_b", run_b)
     index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
+    _warn_if_problems_differ(run_a, run_b)
+    _warn_if_stopped_early(run_a, run_b)
     if index_a.size == 0:
         raise ValueError(
             "the runs share no saved time: save both at common times, or widen "
@@ -299,6 +341,44 @@ def _warn_if_problems_differ(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
         )
 
 
+def _warn_if_stopped_early(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
+    # Runs without the attribute (files of older versions) count as completed.
+    for name, run in (("a", run_a), ("b", run_b)):
+        reason = run.attrs.get("stop_reason", "completed")
+        if reason != "completed":
+            logger.warning(
+                "run %s stopped early with reason %r, so it may lack late times "
+                "or contain diverged values",
+                name,
+                reason,
+            )
+
+
+def _load_run(name: str, run: object) -> xr.Dataset:
+    """Return a dataset as it is, or open the run file at a path."""
+    if isinstance(run, xr.Dataset):
+        return run
+    if isinstance(run, str | os.PathLike):
+        return open_run(run)
+    raise TypeError(
+        f"{name}={run!r:.60} is invalid: pass an xarray.Dataset from pdeflow or "
+        "the path of a run file"
+    )
+
+
+def _check_labels(labels: object) -> tuple[str, str]:
+    if (
+        not isinstance(labels, tuple | list)
+        or len(labels) != 2
+        or not all(isinstance(label, str) and label for label in labels)
+    ):
+        raise ValueError(
+            f"labels={labels!r:.60} is invalid: pass two names, such as "
+            "('PDE', 'particles')"
+        )
+    return labels[0], labels[1]
+
+
 def _describe(run: xr.Dataset) -> str:
     kind = run.attrs.get("kind", "pde")
     details = ", ".join(
@@ -310,42 +390,64 @@ def _describe(run: xr.Dataset) -> str:
 
 
 def plot_comparison(
-    run_a: xr.Dataset,
-    run_b: xr.Dataset,
+    run_a: xr.Dataset | str | os.PathLike,
+    run_b: xr.Dataset | str | os.PathLike,
     out_path: str | os.PathLike,
     *,
     labels: tuple[str, str] = ("a", "b"),
     snapshots: int = 4,
+    rtol: float = DEFAULT_TIME_RTOL,
+    atol: float = DEFAULT_TIME_ATOL,
 ) -> Path:
     """Draw two runs over each other and write the figure.
 
     Panels: tau_plus and tau_minus of both runs at up to ``snapshots`` common
-    times, and the masses of both runs against time.
+    times, and the masses of both runs against time. Every argument is checked
+    before anything is drawn or written.
 
     Parameters
     ----------
-    run_a, run_b : xarray.Dataset
-        The runs, in the layout of ``pdeflow.solve``.
+    run_a, run_b : xarray.Dataset, str or path-like
+        The runs, in the layout of ``pdeflow.solve``, or paths of run files.
     out_path : str or path-like
-        Image file (its suffix sets the format, such as .png or .pdf).
+        Image file; its suffix (.png, .pdf, .svg, .jpg or .jpeg) sets the format.
     labels : tuple of str
         Legend names of run_a and run_b.
     snapshots : int
-        Number of common times for the density panels.
+        Number of common times for the density panels, >= 1.
+    rtol, atol : float
+        Two saved times match when they differ by at most ``atol + rtol |t|``,
+        as in ``compare``.
 
     Returns
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    ValueError
+        When the runs share no saved time, or labels, snapshots, rtol or atol
+        is invalid.
+    OSError
+        When out_path has no image suffix or cannot be written.
     """
+    run_a, run_b = _load_run("run_a", run_a), _load_run("run_b", run_b)
+    labels = _check_labels(labels)
+    snapshots = check_count("snapshots", snapshots, 1)
+    target = check_image_path(out_path, example="comparison.png")
+    index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
+    if index_a.size == 0:
+        raise ValueError(
+            "the runs share no saved time, so there is nothing to overlay: save "
+            f"both at common times, or widen rtol={rtol}, atol={atol}"
+        )
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    index_a, index_b = match_times(run_a.time.values, run_b.time.values)
-    if index_a.size == 0:
-        raise ValueError("the runs share no saved time: nothing to overlay")
     picks = np.unique(
         np.linspace(0, index_a.size - 1, min(snapshots, index_a.size)).astype(int)
     )
@@ -391,7 +493,6 @@ def plot_comparison(
     mass_axis.set_xlabel("time of the gradient flow, t (1)")
     mass_axis.set_ylabel("mass (1)")
     mass_axis.legend(fontsize="small")
-    target = Path(out_path)
     figure.savefig(target, dpi=120)
     plt.close(figure)
     return target

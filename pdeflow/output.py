@@ -194,13 +194,16 @@ def apply_umask(path: str | os.PathLike) -> None:
 def check_writable(path: str | os.PathLike, example: str = "run.nc") -> None:
     """Raise OSError with the fix when a file cannot be created at ``path``.
 
-    ``example`` is the file name that the messages suggest instead.
+    ``example`` is the file name that the messages suggest instead; when
+    ``path`` is a folder, they suggest ``example`` inside it.
     """
     target = Path(os.path.realpath(path))
     folder = target.parent
     if target.is_dir():
+        inside = str(Path(path) / example)
         raise OSError(
-            f"output path {str(path)!r} is a folder: pass a file name such as {example}"
+            f"output path {str(path)!r} is a folder, not a file: pass a file "
+            f"name such as {inside!r}"
         )
     if target.exists() and not target.is_file():
         raise OSError(
@@ -233,8 +236,10 @@ def check_writable(path: str | os.PathLike, example: str = "run.nc") -> None:
 IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
-def check_image_path(path: str | os.PathLike) -> Path:
+def check_image_path(path: str | os.PathLike, example: str = "fig.png") -> Path:
     """Check that a figure can be written at ``path``; return it as a Path.
+
+    ``example`` is the file name that the messages suggest instead.
 
     Raises
     ------
@@ -248,7 +253,7 @@ def check_image_path(path: str | os.PathLike) -> Path:
             f"image path {str(path)!r} has no known suffix: use .png, .pdf, .svg "
             "or .jpg"
         )
-    check_writable(image, example="fig.png")
+    check_writable(image, example=example)
     return image
 
 
@@ -280,8 +285,10 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
     Raises
     ------
     OSError
-        When the file is missing, unreadable, not NetCDF, or lacks the variables
-        of a pdeflow run.
+        When the file is missing, unreadable or not NetCDF, lacks the variables
+        of a pdeflow run, or is damaged (a theta_edges size other than
+        cells + 1, or faces or times that are nan, inf or not strictly
+        increasing).
     """
     source = check_input_file(path, "run file", "a pdeflow NetCDF file")
     try:
@@ -303,4 +310,34 @@ def open_run(path: str | os.PathLike) -> xr.Dataset:
             f"run file {str(source)!r} contains no saved time: pass a run that "
             "saved at least its start"
         )
+    _check_consistent(source, dataset)
     return dataset
+
+
+def _check_consistent(source: Path, dataset: xr.Dataset) -> None:
+    """Raise OSError unless the faces and times of a run are usable."""
+    faces = dataset["theta_edges"].size
+    cells = dataset.sizes["theta"]
+    if dataset["theta_edges"].ndim != 1 or faces != cells + 1:
+        raise OSError(
+            f"run file {str(source)!r} is damaged: theta_edges has {faces} "
+            f"values but theta has {cells} cells, which need {cells + 1} faces"
+        )
+    for name in ("theta_edges", "time"):
+        values = np.asarray(dataset[name].values, dtype=float)
+        _check_increasing(source, name, values)
+
+
+def _check_increasing(source: Path, name: str, values: np.ndarray) -> None:
+    if not np.all(np.isfinite(values)):
+        raise OSError(
+            f"run file {str(source)!r} is damaged: {name} contains nan or inf"
+        )
+    steps = np.diff(values)
+    if np.any(steps <= 0.0):
+        i = int(np.argmax(steps <= 0.0))
+        raise OSError(
+            f"run file {str(source)!r} is damaged: {name} is not strictly "
+            f"increasing ({float(values[i])!r} at index {i}, then "
+            f"{float(values[i + 1])!r})"
+        )

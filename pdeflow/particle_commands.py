@@ -268,17 +268,20 @@ def run_compare_command(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(Path(args.out))
     if args.plot:
-        check_image_path(args.plot)
+        check_image_path(args.plot, example="comparison.png")
     check_distinct(
         {"--out": args.out, "--plot": args.plot}, {"A": args.run_a, "B": args.run_b}
     )
     run_a, run_b = open_run(args.run_a), open_run(args.run_b)
 
     result = compare(run_a, run_b, rtol=args.rtol)
+    # The figure matches times with the table's tolerance. It is drawn before
+    # --out is written, so a failed drawing leaves no table behind. The --out
+    # path was checked above, and its write is atomic.
+    if args.plot:
+        plot_comparison(run_a, run_b, args.plot, labels=tuple(labels), rtol=args.rtol)
     if args.out:
         write_netcdf(result, args.out)
-    if args.plot:
-        plot_comparison(run_a, run_b, args.plot, labels=tuple(labels))
     if not args.quiet:
         # The errors, one row per common time; the file has every variable.
         columns = [

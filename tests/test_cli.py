@@ -8,9 +8,10 @@ import sys
 import time
 
 import pytest
+import xarray as xr
 from cli_args import argv
 
-from pdeflow import cli, entry, open_run
+from pdeflow import cli, comparison, entry, open_run, write_netcdf
 from pdeflow.cli import main
 
 
@@ -311,6 +312,59 @@ def test_compare_refuses_to_overwrite_an_input(tmp_path):
     assert result.returncode == 2
     assert "same file as" in result.stderr
     assert run.read_bytes() == before
+
+
+def _run_and_later_copy(tmp_path):
+    """Write a run and a copy whose saved times are 0.005 later."""
+    run = tmp_path / "run.nc"
+    assert (
+        main(
+            argv(
+                "-q solve --d 6 --d-H 2 --t-end 1 --cells 8",
+                "--save-times 0,0.5,1 --out",
+                run,
+            )
+        )
+        == 0
+    )
+    dataset = open_run(run)
+    later = tmp_path / "later.nc"
+    write_netcdf(dataset.assign_coords(time=dataset.time.values + 0.005), later)
+    return run, later
+
+
+def test_compare_plot_matches_times_with_rtol(tmp_path, capsys):
+    run, later = _run_and_later_copy(tmp_path)
+    table, image = tmp_path / "l.nc", tmp_path / "l.png"
+    command = argv("compare", run, later, "--rtol 1 --out", table, "--plot", image)
+    assert main(command) == 0, capsys.readouterr().err
+    assert xr.open_dataset(table, engine="h5netcdf").sizes["time"] == 3
+    assert image.stat().st_size > 10_000
+
+
+def test_compare_failed_plot_leaves_no_table(tmp_path, capsys, monkeypatch):
+    run, later = _run_and_later_copy(tmp_path)
+
+    def fail(*args, **options):
+        raise ValueError("drawing failed")
+
+    monkeypatch.setattr(comparison, "plot_comparison", fail)
+    table, image = tmp_path / "l.nc", tmp_path / "l.png"
+    command = argv("compare", run, later, "--rtol 1 --out", table, "--plot", image)
+    assert main(command) == 2
+    assert "drawing failed" in capsys.readouterr().err
+    assert not table.exists()
+    assert not image.exists()
+
+
+def test_compare_plot_folder_suggests_file(tmp_path):
+    (tmp_path / "fig.png").mkdir()
+    result = _pdeflow("compare", "a.nc", "b.nc", "--plot", "fig.png", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "'fig.png' is a folder, not a file" in lines[0]
+    assert "pass a file name such as 'fig.png/comparison.png'" in lines[0]
 
 
 @pytest.mark.parametrize(

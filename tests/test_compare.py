@@ -1,5 +1,7 @@
 """Comparison of runs: exact 1-D Wasserstein distances, time matching, output."""
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -82,6 +84,26 @@ def test_wasserstein_of_zero_mass_is_nan():
     assert np.isnan(wasserstein_1d(edges, 0.0 * density, edges, density, 2))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_wasserstein_non_finite_density_is_nan(bad):
+    edges, density = _uniform(0.0, 1.0, 4)
+    broken = density.copy()
+    broken[1] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for p in (1, 2):
+            assert np.isnan(wasserstein_1d(edges, broken, edges, density, p)), p
+            assert np.isnan(wasserstein_1d(edges, density, edges, broken, p)), p
+        # A mesh of one cell.
+        assert np.isnan(wasserstein_1d([0, 1], [bad], [0, 1], [1], 1))
+
+
+def test_wasserstein_rejects_mismatched_mesh():
+    edges, density = _uniform(0.0, 1.0, 4)
+    with pytest.raises(ValueError, match=r"edges_b has shape \(5,\) and density_b"):
+        wasserstein_1d(edges, density, edges, density[:3], 2)
+
+
 def test_match_times_with_tolerance():
     index_a, index_b = match_times(
         np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0 + 1e-9, 3.0, 5.0])
@@ -151,6 +173,114 @@ def test_compare_warns_about_different_starts(runs, caplog):
     assert "run a starts from 'paper: tau_plus = tau_minus = g/2'" in (
         record.getMessage()
     )
+
+
+def test_compare_warns_about_stopped_runs(runs, caplog):
+    coarse, _ = runs
+    assert coarse.attrs["stop_reason"] == "completed"
+    stopped = coarse.copy()
+    stopped.attrs["stop_reason"] = "interrupted by SIGTERM at t=0.5"
+    with caplog.at_level("WARNING", logger="pdeflow.comparison"):
+        compare(coarse, stopped)
+    (record,) = caplog.records
+    assert record.name == "pdeflow.comparison"
+    message = record.getMessage()
+    assert "run b stopped early with reason" in message
+    assert "interrupted by SIGTERM at t=0.5" in message
+
+
+def test_compare_gives_nan_after_divergence(runs):
+    coarse, _ = runs
+    diverged = coarse.copy(deep=True)
+    diverged["tau_plus"][2:] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = compare(coarse, diverged)
+    for name in ("w1_plus", "w2_plus"):
+        distances = result[name].values
+        assert np.all(distances[:2] < 1e-12), name
+        assert np.all(np.isnan(distances[2:])), name
+    assert np.all(result.w2_minus.values < 1e-12)
+
+
+def test_compare_opens_run_files(runs, tmp_path):
+    coarse, fine = runs
+    path_a = pdeflow.write_netcdf(coarse, tmp_path / "coarse.nc")
+    path_b = pdeflow.write_netcdf(fine, tmp_path / "fine.nc")
+    from_files = compare(str(path_a), path_b)
+    xr.testing.assert_allclose(from_files, compare(coarse, fine))
+    image = plot_comparison(str(path_a), path_b, tmp_path / "overlay.png")
+    assert image.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("run_a", "error", "needle"),
+    [
+        (None, TypeError, "run_a=None is invalid: pass an xarray.Dataset"),
+        (3.5, TypeError, "run_a=3.5 is invalid"),
+        ("missing.nc", OSError, "'missing.nc' not found"),
+    ],
+)
+def test_compare_rejects_bad_runs(runs, run_a, error, needle):
+    coarse, _ = runs
+    with pytest.raises(error, match=needle):
+        compare(run_a, coarse)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "needle"),
+    [
+        ({"rtol": -1.0}, ValueError, "rtol=-1.0 is invalid"),
+        ({"rtol": 0.0}, ValueError, "rtol=0.0 is invalid"),
+        ({"rtol": np.nan}, ValueError, "rtol=nan is invalid"),
+        ({"atol": np.inf}, ValueError, "atol=inf is invalid"),
+        ({"atol": "1e-9"}, TypeError, "atol='1e-9' is invalid"),
+    ],
+)
+def test_compare_rejects_bad_tolerances(runs, options, error, needle):
+    coarse, _ = runs
+    with pytest.raises(error, match=needle):
+        compare(coarse, coarse, **options)
+
+
+def test_plot_comparison_matches_times_with_rtol(runs, tmp_path):
+    coarse, _ = runs
+    # Saved times 0.005 later: within rtol = 1 of each other, far outside 1e-6.
+    later = coarse.assign_coords(time=coarse.time.values + 0.005)
+    with pytest.raises(ValueError, match="share no saved time"):
+        plot_comparison(coarse, later, tmp_path / "strict.png")
+    image = plot_comparison(coarse, later, tmp_path / "loose.png", rtol=1.0)
+    assert image.stat().st_size > 10_000
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["loose.png"]
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "error", "needle"),
+    [
+        ("overlay", {}, OSError, "'.*overlay' has no known suffix: use .png"),
+        ("overlay.png", {"labels": ("a",)}, ValueError, "labels=.* pass two names"),
+        ("overlay.png", {"labels": "ab"}, ValueError, "pass two names"),
+        ("overlay.png", {"labels": ("a", "")}, ValueError, "pass two names"),
+        ("overlay.png", {"snapshots": 0}, ValueError, "snapshots=0 is invalid"),
+        ("overlay.png", {"rtol": -1.0}, ValueError, "rtol=-1.0 is invalid"),
+    ],
+)
+def test_plot_comparison_rejects_bad_arguments(
+    runs, tmp_path, name, options, error, needle
+):
+    coarse, fine = runs
+    with pytest.raises(error, match=needle):
+        plot_comparison(coarse, fine, tmp_path / name, **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_comparison_folder_suggests_file(runs, tmp_path):
+    coarse, fine = runs
+    folder = tmp_path / "overlay.png"
+    folder.mkdir()
+    needle = "is a folder, not a file: pass a file name such as '.*comparison.png'"
+    with pytest.raises(OSError, match=needle):
+        plot_comparison(coarse, fine, folder)
 
 
 def test_particle_runs_record_their_start(caplog):

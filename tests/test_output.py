@@ -1,5 +1,7 @@
 """The run dataset contract, NetCDF round trips and atomic writes."""
 
+import re
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -102,6 +104,50 @@ def test_open_run_rejects_incomplete_runs(small_run, tmp_path, damage, needle):
         open_run(path)
 
 
+def _with_edges(run, edges):
+    return run.assign(theta_edges=("face", edges))
+
+
+def _with_times(run, times):
+    return run.assign_coords(time=times)
+
+
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (
+            lambda run: run.isel(face=slice(0, -2)),
+            "theta_edges has 31 values but theta has 32 cells, which need 33 faces",
+        ),
+        (
+            lambda run: _with_edges(run, run.theta_edges.values[::-1]),
+            r"theta_edges is not strictly increasing \(1.57.* at index 0, then",
+        ),
+        (
+            lambda run: _with_edges(
+                run, np.append(run.theta_edges.values[:-1], np.nan)
+            ),
+            "theta_edges contains nan or inf",
+        ),
+        (
+            lambda run: _with_times(run, run.time.values[::-1]),
+            r"time is not strictly increasing \(2.0 at index 0, then 0.09",
+        ),
+        (
+            lambda run: _with_times(run, [0.0, 0.5, 0.5, 1.5, 2.0]),
+            r"time is not strictly increasing \(0.5 at index 1, then 0.5\)",
+        ),
+    ],
+)
+def test_open_run_rejects_inconsistent_runs(small_run, tmp_path, damage, needle):
+    path = tmp_path / "edited.nc"
+    damage(small_run).to_netcdf(path, engine="h5netcdf")
+    prefix = re.escape(f"run file '{path}' is damaged: ")
+    with pytest.raises(OSError, match=prefix + needle) as error:
+        open_run(path)
+    assert "\n" not in str(error.value)
+
+
 def test_overlong_file_name_is_rejected(tmp_path):
     with pytest.raises(OSError, match="is too long: pass a name of at most"):
         write_netcdf(xr.Dataset(), tmp_path / ("r" * 250 + ".nc"))
@@ -141,8 +187,12 @@ def test_open_run_names_folder(tmp_path):
         open_run(tmp_path)
 
 
-def test_image_path_on_a_folder_suggests_an_image(tmp_path):
+def test_image_folder_suggests_file_inside(tmp_path):
     folder = tmp_path / "figure.png"
     folder.mkdir()
-    with pytest.raises(OSError, match="is a folder: pass a file name such as fig.png"):
+    needle = f"is a folder, not a file: pass a file name such as '{folder}/fig.png'"
+    with pytest.raises(OSError, match=re.escape(needle)):
         check_image_path(folder)
+    needle = f"such as '{folder}/comparison.png'"
+    with pytest.raises(OSError, match=re.escape(needle)):
+        check_image_path(folder, example="comparison.png")
