@@ -74,3 +74,17 @@ def times(text: str) -> np.ndarray:
             f"{text!r} contains nan or inf: pass finite times, such as 0,1,10,100"
         )
     return values
+
+
+def add_dimensions(parser: argparse.ArgumentParser) -> None:
+    """Add ``--d`` and ``--d-H``, the dimensions of the problem (default 30, 5)."""
+    parser.add_argument(
+        "--d", type=integer(2), default=30, help="input dimension d (default 30)"
+    )
+    parser.add_argument(
+        "--d-H",
+        dest="d_H",
+        type=integer(1),
+        default=5,
+        help="dimension d_H of the subspace H, 1 <= d_H < d (default 5)",
+    )

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .arguments import integer, number, step_bound, times
+from .arguments import add_dimensions, integer, number, step_bound, times
 from .checks import MAX_N_PHI
 from .commands import add_animate, add_sweep
 from .entry import Interrupts, deferred_interrupts
@@ -55,16 +55,7 @@ def _add_solve(commands: argparse._SubParsersAction) -> None:
         help="solve the reduced PDE and write the run to NetCDF",
         description="Solve the reduced mean-field PDE for tau_plus and tau_minus.",
     )
-    parser.add_argument(
-        "--d", type=integer(2), default=30, help="input dimension d (default 30)"
-    )
-    parser.add_argument(
-        "--d-H",
-        dest="d_H",
-        type=integer(1),
-        default=5,
-        help="dimension d_H of the subspace H, 1 <= d_H < d (default 5)",
-    )
+    add_dimensions(parser)
     parser.add_argument(
         "--t-end",
         type=number,
@@ -321,10 +312,7 @@ def _add_convergence(commands: argparse._SubParsersAction) -> None:
         help="measure the observed orders in space, time and phi quadrature",
         description="Measure observed convergence orders from successive refinements.",
     )
-    parser.add_argument("--d", type=integer(2), default=30, help="input dimension d")
-    parser.add_argument(
-        "--d-H", dest="d_H", type=integer(1), default=5, help="dimension d_H of H"
-    )
+    add_dimensions(parser)
     parser.add_argument(
         "--quick", action="store_true", help="coarse levels, a few seconds in all"
     )

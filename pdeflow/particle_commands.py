@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arguments import integer, positive_number, times
+from .arguments import add_dimensions, integer, positive_number, times
 
 
 def add_particles(commands: argparse._SubParsersAction) -> None:
@@ -31,16 +31,7 @@ def add_particles(commands: argparse._SubParsersAction) -> None:
         help="reduced: quadrature fields and RK4; faithful: the Monte-Carlo Euler "
         "scheme (one step is time d * eta); network: gradient descent in dimension d",
     )
-    parser.add_argument(
-        "--d", type=integer(2), default=30, help="input dimension d (default 30)"
-    )
-    parser.add_argument(
-        "--d-H",
-        dest="d_H",
-        type=integer(1),
-        default=5,
-        help="dimension d_H of H (default 5)",
-    )
+    add_dimensions(parser)
     parser.add_argument(
         "--t-end",
         type=positive_number,
