@@ -137,6 +137,10 @@ def _with_times(run, times):
             lambda run: _with_times(run, [0.0, 0.5, 0.5, 1.5, 2.0]),
             r"time is not strictly increasing \(0.5 at index 1, then 0.5\)",
         ),
+        (
+            lambda run: run.assign_coords(phi=run.phi.values[::-1]),
+            r"phi is not strictly increasing \(1.57",
+        ),
     ],
 )
 def test_open_run_rejects_inconsistent_runs(small_run, tmp_path, damage, needle):
