@@ -58,9 +58,10 @@ def check_table_size(cells: int, n_phi: int, what: str = "cells") -> None:
             f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
         )
     if cells * (n_phi + 1) > MAX_TABLE_ENTRIES:
+        size = " (about 3 GB)" if what == "cells" else ""
         raise ValueError(
             f"{cells} {what} x {n_phi + 1} phi nodes exceed {MAX_TABLE_ENTRIES:.0e} "
-            f"kernel table entries (about 3 GB): use fewer {what} or phi nodes"
+            f"table entries{size}: use fewer {what} or phi nodes"
         )
 
 

@@ -456,19 +456,22 @@ def plot_comparison(
     colours = plt.cm.viridis(np.linspace(0.0, 0.9, picks.size))
     for axis, side in zip(axes[:2], ("plus", "minus"), strict=True):
         for colour, pick in zip(colours, picks, strict=True):
-            t = float(run_a.time.values[index_a[pick]])
+            # Matched times may differ within the tolerance, so each run's
+            # curve is labelled with its own time.
+            t_a = float(run_a.time.values[index_a[pick]])
+            t_b = float(run_b.time.values[index_b[pick]])
             axis.stairs(
                 run_a[f"tau_{side}"].values[index_a[pick]],
                 edges_a,
                 color=colour,
-                label=f"{labels[0]}, t = {t:.3g}",
+                label=f"{labels[0]}, t = {t_a:.3g}",
             )
             axis.stairs(
                 run_b[f"tau_{side}"].values[index_b[pick]],
                 edges_b,
                 color=colour,
                 linestyle="--",
-                label=f"{labels[1]}, t = {t:.3g}",
+                label=f"{labels[1]}, t = {t_b:.3g}",
             )
         axis.set_xlim(0.0, 0.5 * np.pi)
         axis.set_xlabel("angle to H, theta (rad)")

@@ -6,7 +6,7 @@ from tqdm.auto import tqdm
 
 
 def progress_bar(
-    total: float, progress: bool | None, unit: str, initial: float = 0.0
+    total: float, progress: bool | None, unit: str, initial: float = 0
 ) -> tqdm:
     """Return a tqdm bar that counts ``unit`` up to ``total``.
 
@@ -20,7 +20,8 @@ def progress_bar(
     unit : str
         Name of one count, such as ``"t"`` or ``"step"``.
     initial : float
-        Count already done, for resumed runs.
+        Count already done, for resumed runs. Pass integers for counts of
+        steps, since tqdm shows the counter in the type of ``initial``.
     """
     return tqdm(
         total=total,

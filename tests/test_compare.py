@@ -2,6 +2,7 @@
 
 import warnings
 
+import matplotlib.figure
 import numpy as np
 import pytest
 import xarray as xr
@@ -252,6 +253,23 @@ def test_plot_comparison_matches_times_with_rtol(runs, tmp_path):
     image = plot_comparison(coarse, later, tmp_path / "loose.png", rtol=1.0)
     assert image.stat().st_size > 10_000
     assert sorted(path.name for path in tmp_path.iterdir()) == ["loose.png"]
+
+
+def test_plot_comparison_labels_each_run_with_its_time(runs, tmp_path, monkeypatch):
+    coarse, _ = runs
+    # Times 10 % later, within rtol = 1 and far enough apart to show in labels.
+    later = coarse.assign_coords(time=coarse.time.values * 1.1)
+    legends = []
+
+    def record_legends(figure, *args, **options):
+        for axis in figure.axes[:2]:
+            legends.append([text.get_text() for text in axis.get_legend().texts])
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record_legends)
+    plot_comparison(coarse, later, tmp_path / "loose.png", rtol=1.0)
+    t_end = float(coarse.time.values[-1])
+    assert f"a, t = {t_end:.3g}" in legends[0]
+    assert f"b, t = {1.1 * t_end:.3g}" in legends[0]
 
 
 @pytest.mark.parametrize(

@@ -241,7 +241,12 @@ def test_deterministic_run_layout(short_runs):
         ("network", dict(t_end=1, seed=2**64 - 1), "seed=18446744073709551615"),
         ("faithful", dict(steps=4, saves=1), "saves=1 is invalid"),
         ("faithful", dict(steps=4, save_steps=[0, 2.7]), "whole numbers of steps"),
-        ("network", dict(t_end=0.001, eta=0.01), "shorter than half a step"),
+        ("network", dict(t_end=0.005, eta=0.01), "rounds to zero steps"),
+        ("network", dict(t_end=1e20, eta=1e-6), "gives 1e+26 steps: pass at most"),
+        ("network", dict(t_end=1e300, eta=1e-10), "gives inf steps"),
+        ("faithful", dict(steps=10**20), "gives 1e+20 steps: pass at most 1e+12"),
+        ("faithful", dict(steps=4, save_steps=[]), "save_steps is empty"),
+        ("faithful", dict(steps=4, save_steps=["a"]), "save_steps=['a'] is invalid"),
     ],
 )
 def test_particle_runs_reject_bad_sizes(kind, options, needle):
@@ -265,3 +270,12 @@ def test_network_warns_about_rounded_save_times(caplog):
     assert np.allclose(run.time.values, [0.0, 0.3, 0.9])
     assert "not multiples of eta=0.3" in caplog.text
     assert "the run ends at t=0.9" in caplog.text
+
+
+def test_network_default_saves_fall_on_steps(caplog):
+    problem = pdeflow.Problem(6, 2)
+    options = dict(m=8, eta=0.01, n_phi=8, table_cells=32, eval_samples=64)
+    run = run_particles(problem, "network", t_end=0.1, saves=4, **options)
+    steps = run.time.values / 0.01
+    assert np.allclose(steps, np.rint(steps), rtol=0, atol=1e-9)
+    assert "not multiples" not in caplog.text

@@ -161,9 +161,7 @@ class KernelInterpolant:
             d phi_tilde / d theta at (theta_j, phi_k), per radian.
         """
         folded, sign = fold_angle(np.asarray(theta, dtype=float).ravel())
-        # The kernel fills the arrays node by node, so that each row of the
-        # tables stays in cache.
-        shape = (self.phi.size, folded.size)
+        shape = (folded.size, self.phi.size)
         value, slope = np.empty(shape), np.empty(shape)
         _hermite(
             folded,
@@ -179,7 +177,7 @@ class KernelInterpolant:
             value,
             slope,
         )
-        return value.T, slope.T
+        return value, slope
 
 
 @compile_kernel
@@ -197,15 +195,15 @@ def _hermite(
     value: np.ndarray,
     slope: np.ndarray,
 ) -> None:
-    """Fill value and slope, shape (n_phi, m), from the tables in one loop.
+    """Fill value and slope, shape (m, n_phi), from the tables in one loop.
 
     For each particle angle and phi node: invert the graded map of the side of
     the kink that contains the angle to find its cell, then evaluate the cubic
     Hermite polynomial of that cell and its derivative.
     """
-    for k in range(kink.size):
-        for j in range(folded.size):
-            t = folded[j]
+    for j in range(folded.size):
+        t = folded[j]
+        for k in range(kink.size):
             if t < kink[k] or right[k] == 0:
                 fraction = min(max(1.0 - t / kink[k], 0.0), 1.0)
                 position = left[k] * (1.0 - fraction**inverse_grading)
@@ -226,7 +224,7 @@ def _hermite(
 
             s2 = s * s
             s3 = s2 * s
-            value[k, j] = (
+            value[j, k] = (
                 (2 * s3 - 3 * s2 + 1) * f0
                 + (s3 - 2 * s2 + s) * g0
                 + (-2 * s3 + 3 * s2) * f1
@@ -238,4 +236,4 @@ def _hermite(
                 + (-6 * s2 + 6 * s) * f1
                 + (3 * s2 - 2 * s) * g1
             )
-            slope[k, j] = derivative / step * sign[j]
+            slope[j, k] = derivative / step * sign[j]

@@ -41,7 +41,9 @@ from .schedule import (
     check_positive,
     check_seed,
     check_sizes,
+    count_steps,
     save_schedule,
+    save_step_schedule,
 )
 
 logger = logging.getLogger(__name__)
@@ -156,26 +158,34 @@ class Network:
         return ParticleState(np.arccos(cosine), np.abs(a) * norm_b, sign)
 
 
-def _step_schedule(times: np.ndarray, eta: float) -> tuple[int, np.ndarray]:
-    """Round save times to whole steps of size eta; warn when that moves them."""
-    t_end = float(times[-1])
-    total_steps = int(round(t_end / eta))
-    if total_steps == 0:
-        raise ValueError(
-            f"t_end={t_end:g} is shorter than half a step of eta={eta:g}: pass "
-            "t_end >= eta or a smaller eta"
-        )
+def _step_schedule(
+    t_end: float, eta: float, save_times: np.ndarray | None, saves: int
+) -> tuple[int, np.ndarray]:
+    """Return the number of steps and the steps to save after.
+
+    The default schedule spreads ``saves`` over whole steps. Requested times
+    are rounded to the nearest steps, with a warning when that moves them.
+    """
+    total_steps = count_steps(t_end / eta, f"t_end / eta = {t_end:g} / {eta:g}")
+    if save_times is None:
+        return total_steps, save_step_schedule(total_steps, None, saves)
+
+    times = save_schedule(t_end, save_times, saves)
     rounded = np.rint(times / eta)
     shift = float(np.max(np.abs(rounded * eta - times)))
+    steps = np.unique(rounded.astype(np.int64))
     if shift > 1e-9 * t_end:
         logger.warning(
             "save times are not multiples of eta=%g: saved at the nearest steps "
-            "instead, up to %.3g away, and the run ends at t=%.6g",
+            "instead, up to %.3g away (%d of %d times kept), and the run ends at "
+            "t=%.6g",
             eta,
             shift,
+            steps.size,
+            times.size,
             total_steps * eta,
         )
-    return total_steps, np.unique(rounded.astype(int))
+    return total_steps, steps
 
 
 def simulate_network(
@@ -260,9 +270,8 @@ def simulate_network(
         chunk = max(1, BLOCK_ELEMENTS // batch)
     chunk = min(check_count("chunk", chunk, minimum=1), m)
     check_array_size("batch", batch, "chunk", chunk)
-    times = save_schedule(t_end, save_times, saves)
-    check_sizes(m, n_phi, table_cells, cells, times.size)
-    total_steps, save_steps = _step_schedule(times, eta)
+    total_steps, save_steps = _step_schedule(t_end, eta, save_times, saves)
+    check_sizes(m, n_phi, table_cells, cells, save_steps.size)
 
     wall_start = time.perf_counter()
     arrays = make_backend(backend, dtype, seed, device)

@@ -44,6 +44,7 @@ from .schedule import (
     check_positive,
     check_seed,
     check_sizes,
+    count_steps,
     save_schedule,
     save_step_schedule,
 )
@@ -289,7 +290,7 @@ def simulate_faithful(
         ``time_per_step``. Angles are folded into [0, pi/2] before saving
         (the scheme lets a few leave it), an exact symmetry of the kernel.
     """
-    steps = check_count("steps", steps, minimum=1)
+    steps = count_steps(check_count("steps", steps, minimum=1), f"steps={steps}")
     m = check_count("m", m, minimum=1)
     samples = check_count("samples", samples, minimum=1)
     eta = check_positive("eta", eta)

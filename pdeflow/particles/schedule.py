@@ -21,6 +21,7 @@ from ..checks import (
 __all__ = [
     "MAX_SAVES",
     "check_array_size",
+    "count_steps",
     "check_count",
     "check_gauss_layout",
     "check_positive",
@@ -35,6 +36,9 @@ __all__ = [
 MAX_SAVES = 10_000
 # Networks seed their held-out inputs with seed + 1.
 MAX_SEED = 2**32 - 2
+# A run of 1e12 steps would take years; the bound keeps step counts far from
+# the int64 range as well.
+MAX_STEPS = 10**12
 
 
 def save_schedule(
@@ -67,6 +71,26 @@ def save_schedule(
     return times
 
 
+def count_steps(steps: float, description: str) -> int:
+    """Return ``steps`` rounded to an int, or raise unless in [1, MAX_STEPS].
+
+    ``description`` says where the count comes from, for the message.
+    """
+    try:
+        steps = float(steps)
+    except OverflowError:  # an int beyond the float range
+        steps = float("inf")
+    if not np.isfinite(steps) or round(steps) > MAX_STEPS:
+        raise ValueError(
+            f"{description} gives {steps:.3g} steps: pass at most {MAX_STEPS:.0e}"
+        )
+    if round(steps) < 1:
+        raise ValueError(
+            f"{description} rounds to zero steps: pass a longer run or a smaller step"
+        )
+    return int(round(steps))
+
+
 def save_step_schedule(
     steps: int, save_steps: np.ndarray | None, saves: int
 ) -> np.ndarray:
@@ -74,8 +98,15 @@ def save_step_schedule(
     if save_steps is None:
         check_saves(saves)
         return np.unique(np.rint(np.linspace(0, steps, saves)).astype(int))
-    values = np.asarray(save_steps, dtype=float).ravel()
-    if values.size == 0 or not np.all(values == np.rint(values)):
+    try:
+        values = np.asarray(save_steps, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"save_steps={save_steps!r} is invalid: pass integers in [0, steps={steps}]"
+        ) from None
+    if values.size == 0:
+        raise ValueError("save_steps is empty: pass at least one step")
+    if not np.all(values == np.rint(values)):
         raise ValueError(
             "save_steps must be whole numbers of steps: pass integers in "
             f"[0, steps={steps}]"
