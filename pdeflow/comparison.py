@@ -151,6 +151,9 @@ def match_times(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pair the saved times of two runs that agree within ``atol + rtol |t|``.
 
+    Times of run a are taken in order, each paired with the nearest unused
+    time of run b, later than the last one paired, that is within tolerance.
+
     Raises
     ------
     ValueError
@@ -166,14 +169,17 @@ def match_times(
     times_a = np.asarray(times_a, dtype=float)
     times_b = np.asarray(times_b, dtype=float)
     pairs_a, pairs_b = [], []
+    first = 0  # B times before this one are used or passed
     for i, t in enumerate(times_a):
-        if times_b.size == 0:
-            break
-        j = int(np.argmin(np.abs(times_b - t)))
-        if abs(times_b[j] - t) <= atol + rtol * max(abs(t), abs(times_b[j])):
-            if not pairs_b or j > pairs_b[-1]:
-                pairs_a.append(i)
-                pairs_b.append(j)
+        rest = times_b[first:]
+        gaps = np.abs(rest - t)
+        within = gaps <= atol + rtol * np.maximum(abs(t), np.abs(rest))
+        if not within.any():
+            continue
+        j = first + int(np.flatnonzero(within)[np.argmin(gaps[within])])
+        pairs_a.append(i)
+        pairs_b.append(j)
+        first = j + 1
     return np.array(pairs_a, dtype=int), np.array(pairs_b, dtype=int)
 
 

@@ -113,6 +113,16 @@ def test_match_times_with_tolerance():
     assert index_b.tolist() == [0, 1]
 
 
+def test_match_times_pairs_every_time_within_tolerance():
+    # With rtol = 1 the nearest b time of both early a times is 0.0051; the
+    # second a time takes the next one instead of going unpaired.
+    times_a = np.array([1e-4, 2.15e-3, 0.5, 1.0])
+    times_b = times_a + 0.005
+    index_a, index_b = match_times(times_a, times_b, rtol=1.0)
+    assert index_a.tolist() == [0, 1, 2, 3]
+    assert index_b.tolist() == [0, 1, 2, 3]
+
+
 @pytest.fixture(scope="module")
 def runs():
     problem = pdeflow.Problem(6, 2)
