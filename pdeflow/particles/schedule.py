@@ -1,9 +1,9 @@
 """Checks of run options and the save schedule shared by the particle methods.
 
 The size limits keep every array of a run below a few GB and every setup step
-(Gauss rules, kernel tables) below a few seconds, so that a mistyped option
-fails at once with the fix instead of exhausting memory inside C code that no
-signal can interrupt.
+(Gauss rules, kernel tables) below a few seconds. A mistyped option then fails
+at once with the fix, instead of exhausting memory inside C code that no signal
+can interrupt.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def save_schedule(
 def count_steps(steps: float, description: str) -> int:
     """Return ``steps`` rounded to an int, or raise unless in [1, MAX_STEPS].
 
-    ``description`` says where the count comes from, for the message.
+    ``description`` names the source of the count in the message.
     """
     try:
         steps = float(steps)
