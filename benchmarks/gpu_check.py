@@ -24,6 +24,12 @@ from pdeflow.particles import simulate_network
 from pdeflow.particles.backends import make_backend
 from pdeflow.particles.network import BLOCK_ELEMENTS, Network
 
+FULL = {"widths": [100_000, 1_000_000], "t_end": 2.0, "batch": 4096}
+QUICK = {"widths": [256, 1024], "t_end": 0.2, "batch": 1024}
+ETA = 0.01
+SAVES = 5
+EVAL_SAMPLES = 20_000
+
 
 def step_rate(problem: Problem, m: int, batch: int, dtype: str, device: str) -> float:
     """Time gradient steps alone, after one warm-up step; returns steps per second.
@@ -56,10 +62,10 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, default=Path("benchmarks/output"))
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    widths = [256, 1024] if args.quick else [100_000, 1_000_000]
-    t_end = 0.2 if args.quick else 2.0
-    eta, batch = 0.01, 1024 if args.quick else 4096
-    save_times = np.linspace(0.0, t_end, 5)
+    settings = QUICK if args.quick else FULL
+    widths, t_end, batch = settings["widths"], settings["t_end"], settings["batch"]
+    eta = ETA
+    save_times = np.linspace(0.0, t_end, SAVES)
 
     # Problem and reference
     import torch
@@ -86,7 +92,7 @@ def main() -> None:
                 dtype=dtype,
                 device=device,
                 save_times=save_times,
-                eval_samples=20_000,
+                eval_samples=EVAL_SAMPLES,
             )
             seconds = time.perf_counter() - start
             result = compare(reference, run, rtol=1e-6)

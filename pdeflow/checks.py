@@ -47,21 +47,28 @@ MAX_TABLE_ENTRIES = 50_000_000
 MAX_N_PHI = 10_000
 
 
-def check_table_size(cells: int, n_phi: int, what: str = "cells") -> None:
+def check_table_size(
+    cells: int,
+    n_phi: int,
+    what: str = "cells",
+    limit: int = MAX_TABLE_ENTRIES,
+    size: str = "about 3 GB",
+) -> None:
     """Reject a phi rule or kernel table too large to build in reasonable time.
 
-    ``what`` names the rows of the table in the message ("cells", "particles").
+    ``what`` names the rows of the table in the message ("cells", "particles"),
+    ``limit`` bounds rows x (n_phi + 1) and ``size`` is its memory, for the
+    message.
     """
     check_count("n_phi", n_phi, minimum=2)
     if n_phi > MAX_N_PHI:
         raise ValueError(
             f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
         )
-    if cells * (n_phi + 1) > MAX_TABLE_ENTRIES:
-        size = " (about 3 GB)" if what == "cells" else ""
+    if cells * (n_phi + 1) > limit:
         raise ValueError(
-            f"{cells} {what} x {n_phi + 1} phi nodes exceed {MAX_TABLE_ENTRIES:.0e} "
-            f"table entries{size}: use fewer {what} or phi nodes"
+            f"{cells} {what} x {n_phi + 1} phi nodes exceed {limit:.0e} table "
+            f"entries ({size}): use fewer {what} or phi nodes"
         )
 
 

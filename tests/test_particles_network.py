@@ -1,5 +1,6 @@
 """Finite-width networks: gradient steps, projection, backends and time scale."""
 
+import importlib
 import json
 import re
 import subprocess
@@ -241,3 +242,32 @@ def test_cuda_device_without_gpu_is_one_line(tmp_path):
     assert "torch sees no CUDA GPU, so pass device='cpu'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "run.nc").exists()
+
+
+def test_gpu_check_full_sizes_pass_the_checks(monkeypatch):
+    # The GPU run itself needs a GPU; this shows that its widths 1e5 and 1e6
+    # pass every size check of simulate_network, which runs before any array
+    # is built, by stopping the run at its first allocation.
+    monkeypatch.syspath_prepend(Path(__file__).resolve().parents[1] / "benchmarks")
+    gpu_check = importlib.import_module("gpu_check")
+
+    class Allocated(Exception):
+        pass
+
+    def stop(*args, **options):
+        raise Allocated
+
+    monkeypatch.setattr("pdeflow.particles.network.make_backend", stop)
+    settings = gpu_check.FULL
+    for m in settings["widths"]:
+        with pytest.raises(Allocated):
+            simulate_network(
+                pdeflow.Problem(30, 5),
+                settings["t_end"],
+                m=m,
+                eta=gpu_check.ETA,
+                batch=settings["batch"],
+                backend="torch",
+                save_times=np.linspace(0.0, settings["t_end"], gpu_check.SAVES),
+                eval_samples=gpu_check.EVAL_SAMPLES,
+            )

@@ -31,6 +31,9 @@ __all__ = [
     "save_step_schedule",
 ]
 
+# The fields at the particles take two (m x n_phi) float64 arrays: 1e8 entries
+# are 1.6 GB and admit networks of width 1e6 with the default 96 phi nodes.
+MAX_PARTICLE_ENTRIES = 100_000_000
 # Each save evaluates the fields at every particle, and 1e4 saves of a run of
 # 1e3 steps already cost more than its steps.
 MAX_SAVES = 10_000
@@ -153,7 +156,7 @@ def check_sizes(m: int, n_phi: int, table_cells: int, cells: int, saves: int) ->
     saves : int
         Number of saved times.
     """
-    check_table_size(m, n_phi, "particles")
+    check_table_size(m, n_phi, "particles", MAX_PARTICLE_ENTRIES, "1.6 GB")
     check_count("table_cells", table_cells, minimum=2)
     check_table_size(table_cells, n_phi, "table cells")
     check_count("cells", cells, minimum=2)
