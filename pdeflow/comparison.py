@@ -151,13 +151,17 @@ def match_times(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pair the saved times of two runs that agree within ``atol + rtol |t|``.
 
-    Times of run a are taken in order, each paired with the nearest unused
-    time of run b, later than the last one paired, that is within tolerance.
+    The pairs keep the order of both runs. Among such pairings the one with
+    the most pairs is chosen, and among those the one with the smallest sum
+    of gaps measured in tolerances, by dynamic programming over the two lists.
+    Above MAX_MATCH_CELLS (times of a x times of b) each time of a instead
+    takes the nearest later time of b within tolerance, which can miss pairs.
 
     Raises
     ------
     ValueError
-        When rtol or atol is not a finite number > 0.
+        When rtol or atol is not a finite number > 0, or the times are not
+        finite and strictly increasing.
 
     Returns
     -------
@@ -166,10 +170,67 @@ def match_times(
     """
     rtol = check_positive("rtol", rtol)
     atol = check_positive("atol", atol)
-    times_a = np.asarray(times_a, dtype=float)
-    times_b = np.asarray(times_b, dtype=float)
+    times_a = _check_times("times_a", times_a)
+    times_b = _check_times("times_b", times_b)
+    if times_a.size * times_b.size > MAX_MATCH_CELLS:
+        return _match_nearest(times_a, times_b, rtol, atol)
+    return _match_best(times_a, times_b, rtol, atol)
+
+
+# The best pairing keeps four float64 tables of (a, b) combinations, 32 bytes
+# each, so this bound keeps them near 32 MB.
+MAX_MATCH_CELLS = 1_000_000
+
+
+def _check_times(name: str, times: np.ndarray) -> np.ndarray:
+    """Return times as a float array, or raise unless finite and increasing."""
+    values = np.asarray(times, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(f"{name} has shape {values.shape}: pass a 1-D array")
+    if not np.all(np.isfinite(values)) or np.any(np.diff(values) <= 0.0):
+        raise ValueError(
+            f"{name} is not finite and strictly increasing: pass the saved times "
+            "of a run"
+        )
+    return values
+
+
+def _match_best(
+    times_a: np.ndarray, times_b: np.ndarray, rtol: float, atol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the in-order pairing with the most pairs, then the smallest gaps."""
+    n, m = times_a.size, times_b.size
+    gaps = np.abs(times_a[:, None] - times_b[None, :])
+    tolerance = atol + rtol * np.maximum(np.abs(times_a)[:, None], np.abs(times_b))
+    # A pair scores between n and n + 1, so one more pair always outweighs
+    # any sum of at most n gaps, each at most one tolerance.
+    score = np.where(gaps <= tolerance, n + 1.0 - gaps / tolerance, -np.inf)
+
+    best = np.zeros((n + 1, m + 1))  # best[i, j]: first i times of a, j of b
+    for i in range(1, n + 1):
+        paired = best[i - 1, :-1] + score[i - 1]
+        best[i, 1:] = np.maximum.accumulate(np.maximum(best[i - 1, 1:], paired))
+
     pairs_a, pairs_b = [], []
-    first = 0  # B times before this one are used or passed
+    i, j = n, m
+    while i > 0 and j > 0:
+        if best[i, j] == best[i, j - 1]:
+            j -= 1
+        elif best[i, j] == best[i - 1, j]:
+            i -= 1
+        else:
+            pairs_a.append(i - 1)
+            pairs_b.append(j - 1)
+            i, j = i - 1, j - 1
+    return np.array(pairs_a[::-1], dtype=int), np.array(pairs_b[::-1], dtype=int)
+
+
+def _match_nearest(
+    times_a: np.ndarray, times_b: np.ndarray, rtol: float, atol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair each time of a with the nearest later unused time of b in tolerance."""
+    pairs_a, pairs_b = [], []
+    first = 0  # times of b before this one are used or passed
     for i, t in enumerate(times_a):
         rest = times_b[first:]
         gaps = np.abs(rest - t)

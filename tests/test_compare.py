@@ -1,5 +1,6 @@
 """Comparison of runs: exact 1-D Wasserstein distances, time matching, output."""
 
+import itertools
 import warnings
 
 import matplotlib.figure
@@ -111,6 +112,74 @@ def test_match_times_with_tolerance():
     )
     assert index_a.tolist() == [1, 3]
     assert index_b.tolist() == [0, 1]
+
+
+def _best_pairing_by_enumeration(times_a, times_b, rtol, atol=1e-9):
+    """Return (pairs, gap sum) of the best in-order pairing, by brute force."""
+    best = (0, 0.0)
+    for k in range(1, min(len(times_a), len(times_b)) + 1):
+        for chosen_a in itertools.combinations(range(len(times_a)), k):
+            for chosen_b in itertools.combinations(range(len(times_b)), k):
+                total = 0.0
+                for i, j in zip(chosen_a, chosen_b, strict=True):
+                    a, b = times_a[i], times_b[j]
+                    tolerance = atol + rtol * max(abs(a), abs(b))
+                    if abs(a - b) > tolerance:
+                        break
+                    total += abs(a - b) / tolerance
+                else:
+                    if (k, -total) > (best[0], -best[1]):
+                        best = (k, total)
+    return best
+
+
+def test_match_times_agrees_with_enumeration():
+    # Enumerating every in-order pairing of up to 4 x 4 times is an
+    # independent route to the most pairs with the smallest gaps.
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        times_a = np.sort(
+            rng.choice(np.linspace(0.0, 2.0, 41), rng.integers(0, 5), False)
+        )
+        times_b = np.sort(
+            rng.choice(np.linspace(0.0, 2.0, 41), rng.integers(0, 5), False)
+        )
+        rtol = float(10.0 ** rng.uniform(-2, 0))
+        index_a, index_b = match_times(times_a, times_b, rtol=rtol)
+        pairs, total = _best_pairing_by_enumeration(times_a, times_b, rtol)
+        assert index_a.size == pairs
+        gaps = np.abs(times_a[index_a] - times_b[index_b])
+        scale = 1e-9 + rtol * np.maximum(times_a[index_a], times_b[index_b])
+        assert np.sum(gaps / scale) == pytest.approx(total, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("times_a", "times_b", "rtol", "expected_a", "expected_b"),
+    [
+        ([1.0, 1.1], [0.9, 1.05], 0.1, [0, 1], [0, 1]),
+        ([1.0, 2.0, 3.0], [3.0], 1.0, [2], [0]),
+        ([1.41, 1.52, 1.77], [0.07, 0.36, 0.83, 1.84], 1.0, [0, 1, 2], [1, 2, 3]),
+    ],
+)
+def test_match_times_prefers_more_pairs_then_exact(
+    times_a, times_b, rtol, expected_a, expected_b
+):
+    index_a, index_b = match_times(times_a, times_b, rtol=rtol)
+    assert index_a.tolist() == expected_a
+    assert index_b.tolist() == expected_b
+
+
+def test_match_times_of_long_runs_pairs_nearest(monkeypatch):
+    # Beyond MAX_MATCH_CELLS the nearest later time is taken instead.
+    monkeypatch.setattr("pdeflow.comparison.MAX_MATCH_CELLS", 0)
+    index_a, index_b = match_times([0.0, 1.0, 2.0, 3.0], [1.0 + 1e-9, 3.0, 5.0])
+    assert index_a.tolist() == [1, 3]
+    assert index_b.tolist() == [0, 1]
+
+
+def test_match_times_rejects_unsorted_times():
+    with pytest.raises(ValueError, match="times_b is not finite and strictly"):
+        match_times([0.0, 1.0, 2.0], [2.0, 1.0, 0.0])
 
 
 def test_match_times_pairs_every_time_within_tolerance():
