@@ -65,10 +65,11 @@ def check_table_size(
         raise ValueError(
             f"n_phi={n_phi} is invalid: pass an integer in [2, {MAX_N_PHI}]"
         )
-    if cells * (n_phi + 1) > limit:
+    entries = cells * (n_phi + 1)
+    if entries > limit:
         raise ValueError(
-            f"{cells} {what} x {n_phi + 1} phi nodes exceed {limit:.0e} table "
-            f"entries ({size}): use fewer {what} or phi nodes"
+            f"{cells} {what} and n_phi={n_phi} need {entries:.3g} table entries, "
+            f"above {limit:.0e} ({size}): use fewer {what} or phi nodes"
         )
 
 

@@ -230,7 +230,7 @@ def test_deterministic_run_layout(short_runs):
         ("network", dict(t_end=1, m=10**8), "m=100000000 x d=6 exceed"),
         ("network", dict(t_end=1, batch=10**9), "batch=1000000000 x d=6 exceed"),
         ("reduced", dict(t_end=1, cells=10**8), "histogram cells exceed"),
-        ("reduced", dict(t_end=1, m=2 * 10**7), "20000000 particles x 97 phi nodes"),
+        ("reduced", dict(t_end=1, m=2 * 10**7), "20000000 particles and n_phi=96"),
         ("reduced", dict(t_end=1, m=40_002), "too large for layout 'gauss'"),
         ("reduced", dict(t_end=1, n_phi=100_000), "n_phi=100000 is invalid"),
         ("reduced", dict(t_end=1, n_phi=1), "n_phi=1 is invalid"),
@@ -244,7 +244,7 @@ def test_deterministic_run_layout(short_runs):
         ("network", dict(t_end=0.005, eta=0.01), "rounds to zero steps"),
         ("network", dict(t_end=1e20, eta=1e-6), "gives 1e+26 steps: pass at most"),
         ("network", dict(t_end=1e300, eta=1e-10), "gives inf steps"),
-        ("faithful", dict(steps=10**20), "gives 1e+20 steps: pass at most 1e+12"),
+        ("faithful", dict(steps=10**12 + 1), "gives 1000000000001 steps: pass at"),
         ("faithful", dict(steps=4, save_steps=[]), "save_steps is empty"),
         ("faithful", dict(steps=4, save_steps=["a"]), "save_steps=['a'] is invalid"),
     ],
@@ -266,10 +266,21 @@ def test_reduced_run_saves_start_and_end():
 def test_network_warns_about_rounded_save_times(caplog):
     problem = pdeflow.Problem(6, 2)
     options = dict(m=8, eta=0.3, n_phi=8, table_cells=32, eval_samples=64)
-    run = run_particles(problem, "network", t_end=1.0, save_times=[0, 0.3], **options)
+    run = run_particles(problem, "network", t_end=1.0, save_times=[0, 0.4], **options)
     assert np.allclose(run.time.values, [0.0, 0.3, 0.9])
-    assert "not multiples of eta=0.3" in caplog.text
-    assert "the run ends at t=0.9" in caplog.text
+    assert "t_end=1 is not a multiple of eta=0.3" in caplog.text
+    assert "the run ends at the nearest step, t=0.9" in caplog.text
+    assert "save times are not multiples of eta=0.3" in caplog.text
+    assert "3 saves in all for 2 requested times" in caplog.text
+
+
+def test_network_blames_only_t_end_when_it_moves(caplog):
+    problem = pdeflow.Problem(6, 2)
+    options = dict(m=8, eta=0.01, n_phi=8, table_cells=32, eval_samples=64)
+    run = run_particles(problem, "network", t_end=0.025, save_times=[0.01], **options)
+    assert np.allclose(run.time.values, [0.0, 0.01, 0.02])
+    assert "t_end=0.025 is not a multiple of eta=0.01" in caplog.text
+    assert "save times are not multiples" not in caplog.text
 
 
 def test_network_default_saves_fall_on_steps(caplog):

@@ -154,7 +154,7 @@ def test_masses_move_toward_limits():
         (
             {"cells": 600_000},
             ValueError,
-            "exceed 5e\\+07 table entries \\(about 3 GB\\)",
+            "table entries, above 5e\\+07 \\(about 3 GB\\)",
         ),
         ({"cfl": "0.5"}, TypeError, "cfl='0.5' is invalid"),
         ({"dt_max": None}, TypeError, "dt_max=None is invalid"),

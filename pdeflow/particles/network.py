@@ -163,27 +163,36 @@ def _step_schedule(
 ) -> tuple[int, np.ndarray]:
     """Return the number of steps and the steps to save after.
 
-    The default schedule spreads ``saves`` over whole steps. Requested times
-    are rounded to the nearest steps, with a warning when that moves them.
+    The run ends at the step nearest to t_end and the default schedule spreads
+    ``saves`` over whole steps. Requested times are rounded to the nearest
+    steps. Each rounding that moves a time by more than round-off is logged.
     """
-    total_steps = count_steps(t_end / eta, f"t_end / eta = {t_end:g} / {eta:g}")
+    description = f"t_end / eta = {t_end:.10g} / {eta:.10g}"
+    total_steps = count_steps(t_end / eta, description)
+    if abs(total_steps * eta - t_end) > 1e-9 * t_end:
+        logger.warning(
+            "t_end=%.10g is not a multiple of eta=%.10g: the run ends at the "
+            "nearest step, t=%.10g",
+            t_end,
+            eta,
+            total_steps * eta,
+        )
     if save_times is None:
         return total_steps, save_step_schedule(total_steps, None, saves)
 
     times = save_schedule(t_end, save_times, saves)
-    rounded = np.rint(times / eta)
-    shift = float(np.max(np.abs(rounded * eta - times)))
-    steps = np.unique(rounded.astype(np.int64))
+    steps = np.unique(np.rint(times / eta).astype(np.int64))
+    requested = np.asarray(save_times, dtype=float).ravel()
+    shift = float(np.max(np.abs(np.rint(requested / eta) * eta - requested)))
     if shift > 1e-9 * t_end:
         logger.warning(
-            "save times are not multiples of eta=%g: saved at the nearest steps "
-            "instead, up to %.3g away (%d of %d times kept), and the run ends at "
-            "t=%.6g",
+            "save times are not multiples of eta=%.10g: saved at the nearest "
+            "steps instead, up to %.3g away; %d saves in all for %d requested "
+            "times and the added 0 and t_end",
             eta,
             shift,
             steps.size,
-            times.size,
-            total_steps * eta,
+            requested.size,
         )
     return total_steps, steps
 

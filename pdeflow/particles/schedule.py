@@ -84,8 +84,9 @@ def count_steps(steps: float, description: str) -> int:
     except OverflowError:  # an int beyond the float range
         steps = float("inf")
     if not np.isfinite(steps) or round(steps) > MAX_STEPS:
+        count = f"{round(steps)}" if steps < 1e18 else f"{steps:.3g}"
         raise ValueError(
-            f"{description} gives {steps:.3g} steps: pass at most {MAX_STEPS:.0e}"
+            f"{description} gives {count} steps: pass at most {MAX_STEPS:.0e}"
         )
     if round(steps) < 1:
         raise ValueError(
