@@ -225,7 +225,6 @@ def test_deterministic_run_layout(short_runs):
 @pytest.mark.parametrize(
     ("kind", "options", "needle"),
     [
-        ("faithful", dict(m=30000, samples=30000), "m=30000 x samples=30000 exceed"),
         ("network", dict(t_end=1, eval_samples=10**9), "eval_samples=1000000000 x d=6"),
         ("network", dict(t_end=1, m=10**8), "m=100000000 x d=6 exceed"),
         ("network", dict(t_end=1, batch=10**9), "batch=1000000000 x d=6 exceed"),

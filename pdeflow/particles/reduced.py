@@ -26,6 +26,7 @@ import time
 import numpy as np
 import xarray as xr
 
+from ..fused import compile_kernel
 from ..problem import Problem
 from ..progress import progress_bar
 from .interpolation import DEFAULT_TABLE_CELLS, fold_angle
@@ -38,7 +39,6 @@ from .record import (
 )
 from .sampling import initial_particles, sample_angles, sample_coordinate
 from .schedule import (
-    check_array_size,
     check_count,
     check_gauss_layout,
     check_positive,
@@ -222,17 +222,70 @@ def _monte_carlo_fields(
     r, r_prime = (sample_coordinate(problem.d_H, samples, rng) for _ in range(2))
     s, s_prime = (sample_coordinate(problem.d_perp, samples, rng) for _ in range(2))
 
-    cos_theta, sin_theta = np.cos(theta)[:, None], np.sin(theta)[:, None]
+    cos_theta, sin_theta = np.cos(theta), np.sin(theta)
     cos_phi, sin_phi = np.cos(phi), np.sin(phi)
-    a = cos_theta * cos_phi  # shape (m, samples)
-    b = sin_theta * sin_phi
-    pre = a * r + b * s
-    pre_prime = a * r_prime + b * s_prime
-    residual = cos_phi - np.maximum(pre_prime, 0.0).T @ signed_weight / m
-    psi = np.maximum(pre, 0.0)
-    chi = (pre > 0.0) * (-sin_theta * cos_phi * r + cos_theta * sin_phi * s)
+    residual = cos_phi - _network_output(
+        cos_theta, sin_theta, cos_phi, sin_phi, r_prime, s_prime, signed_weight / m
+    )
+    G_hat, V_hat = _field_sums(cos_theta, sin_theta, cos_phi, sin_phi, r, s, residual)
     scale = problem.d / samples
-    return scale * (psi @ residual), scale * (chi @ residual)
+    return scale * G_hat, scale * V_hat
+
+
+@compile_kernel
+def _network_output(
+    cos_theta: np.ndarray,
+    sin_theta: np.ndarray,
+    cos_phi: np.ndarray,
+    sin_phi: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
+    """Return the network output at each sample, shape (samples,).
+
+    That is sum_j weight_j relu(cos(theta_j) cos(phi_k) r_k + sin(theta_j)
+    sin(phi_k) s_k), in one loop over (particle, sample) pairs in place of
+    four (m x samples) temporaries.
+    """
+    output = np.zeros(cos_phi.size)
+    for j in range(cos_theta.size):
+        for k in range(cos_phi.size):
+            pre = cos_theta[j] * cos_phi[k] * r[k] + sin_theta[j] * sin_phi[k] * s[k]
+            if pre > 0.0:
+                output[k] += weight[j] * pre
+    return output
+
+
+@compile_kernel
+def _field_sums(
+    cos_theta: np.ndarray,
+    sin_theta: np.ndarray,
+    cos_phi: np.ndarray,
+    sin_phi: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    residual: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return sum_k psi_jk R_k and sum_k chi_jk R_k, shape (m,) each.
+
+    psi is relu of the pre-activation and chi its theta-derivative,
+    1{pre > 0} (-sin(theta) cos(phi) r + cos(theta) sin(phi) s).
+    """
+    G_sum, V_sum = np.zeros(cos_theta.size), np.zeros(cos_theta.size)
+    for j in range(cos_theta.size):
+        g, v = 0.0, 0.0
+        for k in range(cos_phi.size):
+            a, b = cos_theta[j] * cos_phi[k], sin_theta[j] * sin_phi[k]
+            pre = a * r[k] + b * s[k]
+            if pre > 0.0:
+                g += pre * residual[k]
+                slope = (
+                    -sin_theta[j] * cos_phi[k] * r[k] + cos_theta[j] * sin_phi[k] * s[k]
+                )
+                v += slope * residual[k]
+        G_sum[j], V_sum[j] = g, v
+    return G_sum, V_sum
 
 
 def simulate_faithful(
@@ -298,8 +351,6 @@ def simulate_faithful(
     time_per_step = problem.d * eta
     save_steps = save_step_schedule(steps, save_steps, saves)
     check_sizes(m, n_phi, table_cells, cells, save_steps.size)
-    # Each step builds about eight (m x samples) arrays.
-    check_array_size("m", m, "samples", samples)
 
     wall_start = time.perf_counter()
     rng = np.random.default_rng(seed)
