@@ -9,10 +9,10 @@ seeds, and compares t* and the excess mass_plus - alpha at the horizon with
 the converged PDE (MUSCL, 1024 cells), for which t* = 102.09 and the excess
 keeps growing after t*.
 
-The horizon is t = 150 because one step at m = 1024 costs about 0.045 s on
-2 loaded cores (7.6 minutes for the whole script); it lies after t* and before
-the first local maximum of the PDE excess (0.171 near t = 300). Widths stop at
-m = 1024: m = 4096 would cost about four times as much per step.
+The horizon is t = 150, after t* and before the first local maximum of the
+PDE excess (0.171 near t = 300); the whole script takes about 1.2 minutes on
+2 cores. Widths stop at m = 1024: m = 4096 would cost about four times as
+much per step.
 
 Usage: python validation/overshoot_particles.py [--quick] [--out-dir DIR]
 
