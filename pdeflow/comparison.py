@@ -294,11 +294,7 @@ def compare(
     index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
     _warn_if_problems_differ(run_a, run_b)
     _warn_if_stopped_early(run_a, run_b)
-    if index_a.size == 0:
-        raise ValueError(
-            "the runs share no saved time: save both at common times, or widen "
-            f"rtol={rtol}, atol={atol}"
-        )
+    _require_common_times(index_a, rtol, atol)
     a = run_a.isel(time=index_a)
     b = run_b.isel(time=index_b)
     edges_a, edges_b = _edges(run_a), _edges(run_b)
@@ -408,6 +404,15 @@ def _warn_if_problems_differ(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
         )
 
 
+def _require_common_times(index_a: np.ndarray, rtol: float, atol: float) -> None:
+    """Raise ValueError when no saved time of the two runs was paired."""
+    if index_a.size == 0:
+        raise ValueError(
+            "the runs share no saved time: save both at common times, or widen "
+            f"rtol={rtol}, atol={atol}"
+        )
+
+
 def _warn_if_stopped_early(run_a: xr.Dataset, run_b: xr.Dataset) -> None:
     # Runs without the attribute (files of older versions) count as completed.
     for name, run in (("a", run_a), ("b", run_b)):
@@ -504,11 +509,7 @@ def plot_comparison(
     snapshots = check_count("snapshots", snapshots, 1)
     target = check_image_path(out_path, example="comparison.png")
     index_a, index_b = match_times(run_a.time.values, run_b.time.values, rtol, atol)
-    if index_a.size == 0:
-        raise ValueError(
-            "the runs share no saved time, so there is nothing to overlay: save "
-            f"both at common times, or widen rtol={rtol}, atol={atol}"
-        )
+    _require_common_times(index_a, rtol, atol)
 
     import matplotlib
 
