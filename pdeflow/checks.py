@@ -50,15 +50,15 @@ MAX_N_PHI = 10_000
 def check_table_size(
     cells: int,
     n_phi: int,
-    what: str = "cells",
+    row_name: str = "cells",
     limit: int = MAX_TABLE_ENTRIES,
     size: str = "about 3 GB",
 ) -> None:
     """Reject a phi rule or kernel table too large to build in reasonable time.
 
-    ``what`` names the rows of the table in the message ("cells", "particles"),
-    ``limit`` bounds rows x (n_phi + 1) and ``size`` is its memory, for the
-    message.
+    ``row_name`` names the rows of the table in the message ("cells",
+    "particles"). ``limit`` bounds rows x (n_phi + 1), and ``size`` gives its
+    memory for the message.
     """
     check_count("n_phi", n_phi, minimum=2)
     if n_phi > MAX_N_PHI:
@@ -68,8 +68,8 @@ def check_table_size(
     entries = cells * (n_phi + 1)
     if entries > limit:
         raise ValueError(
-            f"{cells} {what} and n_phi={n_phi} need {entries:.3g} table entries, "
-            f"above {limit:.0e} ({size}): use fewer {what} or phi nodes"
+            f"{cells} {row_name} and n_phi={n_phi} need {entries:.3g} table entries, "
+            f"above {limit:.0e} ({size}): use fewer {row_name} or phi nodes"
         )
 
 

@@ -60,9 +60,9 @@ def test_short_log_axes_get_plain_labels():
     plain_log_ticks(axis.xaxis)
     figure.canvas.draw()
     labels = [t.get_text() for t in axis.get_xticklabels() if t.get_visible()]
-    shown = {label for label in labels if label}
-    assert {"0.2", "0.5", "1", "2", "5"} <= shown
-    assert all(float(label) > 0 for label in shown)  # no 2x10^-1 mathtext
+    visible = {label for label in labels if label}
+    assert {"0.2", "0.5", "1", "2", "5"} <= visible
+    assert all(float(label) > 0 for label in visible)  # no 2x10^-1 mathtext
     assert all(t.get_text() == "" for t in axis.xaxis.get_minorticklabels())
     plt.close(figure)
 

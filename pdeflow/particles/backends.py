@@ -103,7 +103,7 @@ class TorchBackend:
 def torch_device(torch: Any, device: str | None) -> str:
     """Return the torch device to run on, or raise ValueError with the fix.
 
-    None picks the first CUDA GPU when torch sees one, else the CPU. Only CPU
+    None picks the first CUDA GPU when torch finds one, else the CPU. Only CPU
     and CUDA devices are accepted, since the backend is tested on those alone.
     """
     if device is None:
